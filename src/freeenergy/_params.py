@@ -1,0 +1,86 @@
+"""Validation of public arguments, shared by every module.
+
+Errors follow one format: "The 'NAME' parameter of OWNER must be WHAT. Got VALUE instead."
+so a caller always learns which argument was wrong, what came and what is allowed.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return repr(value)
+
+
+def fail(name: str, owner: str, expected: str, value: object) -> ValueError:
+    """Build the house-style ValueError for argument ``name`` of ``owner``."""
+    return ValueError(
+        f"The {name!r} parameter of {owner} must be {expected}. Got {_describe(value)} instead."
+    )
+
+
+def check_int(name: str, value: object, owner: str, minimum: int | None = None) -> int:
+    """Return ``value`` as an int, raising if it is not an integer >= ``minimum``."""
+    bound = "" if minimum is None else f" >= {minimum}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise fail(name, owner, f"an int{bound}", value)
+    if minimum is not None and value < minimum:
+        raise fail(name, owner, f"an int{bound}", value)
+    return int(value)
+
+
+def check_real(name: str, value: object, owner: str) -> float:
+    """Return ``value`` as a finite float, raising otherwise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise fail(name, owner, "a finite real number", value)
+    return float(value)
+
+
+def temperatures(
+    T: object, beta: object, owner: str = "this function"
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Validate a temperature argument given as exactly one of ``T`` or ``beta``.
+
+    Parameters
+    ----------
+    T, beta : float or 1-D array_like or None
+        Temperature (k_B = 1, energy units) or inverse temperature. Exactly one is given.
+        ``T = 0`` is ``beta = inf`` and ``T = inf`` is ``beta = 0``; both are allowed.
+    owner : str
+        Name of the public function, used in error messages.
+
+    Returns
+    -------
+    T, beta : ndarray of float64, shape (m,)
+        Both forms, consistent with each other.
+    is_scalar : bool
+        Whether the caller passed a scalar (results should then be scalars too).
+    """
+    if (T is None) == (beta is None):
+        given = "both" if T is not None else "neither"
+        raise ValueError(
+            f"{owner} needs exactly one of 'T' (temperature) or 'beta' (inverse temperature); "
+            f"got {given}."
+        )
+    name, value = ("T", T) if T is not None else ("beta", beta)
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise fail(name, owner, "a real number or a 1-D array of them", value) from None
+    if arr.ndim > 1:
+        raise fail(name, owner, "a scalar or a 1-D array", arr)
+    if arr.size == 0:
+        raise fail(name, owner, "non-empty", arr)
+    bad = np.isnan(arr) | (arr < 0)
+    if bad.any():
+        raise fail(name, owner, "a number >= 0 (no NaN)", arr.ravel()[bad.ravel()][0].item())
+    is_scalar = arr.ndim == 0
+    arr = np.atleast_1d(arr).copy()
+    with np.errstate(divide="ignore"):
+        other = 1.0 / arr
+    return (arr, other, is_scalar) if name == "T" else (other, arr, is_scalar)
