@@ -42,7 +42,7 @@ class DensityOfStates:
 
     def __post_init__(self) -> None:
         # Validate once here; the thermodynamic calls below then trust the arrays.
-        e, lg = thermo.validate_spectrum(self.energies, self.log_g, "DensityOfStates")
+        _e, _lg = thermo.validate_spectrum(self.energies, self.log_g, "DensityOfStates")
         order = np.argsort(np.asarray(self.energies, dtype=np.float64), kind="stable")
         energies = np.asarray(self.energies, dtype=np.float64)[order]
         log_g = np.asarray(self.log_g, dtype=np.float64)[order]

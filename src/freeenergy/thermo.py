@@ -197,7 +197,7 @@ def log_partition(energies, *, T=None, beta=None, log_degeneracy=None) -> float 
     >>> round(fe.log_partition([0.0, 1.0], T=1.0), 6)  # log(1 + e^-1)
     0.313262
     """
-    T_arr, beta_arr, is_scalar, out = _evaluate(energies, log_degeneracy, T, beta, "log_partition")
+    _T_arr, _beta_arr, is_scalar, out = _evaluate(energies, log_degeneracy, T, beta, "log_partition")
     return _maybe_scalar(out["log_z"], is_scalar)
 
 
@@ -212,7 +212,7 @@ def free_energy(energies, *, T=None, beta=None, log_degeneracy=None) -> float | 
     >>> fe.free_energy([-1.0, 0.0, 5.0], T=0.0)
     -1.0
     """
-    T_arr, beta_arr, is_scalar, out = _evaluate(energies, log_degeneracy, T, beta, "free_energy")
+    _T_arr, _beta_arr, is_scalar, out = _evaluate(energies, log_degeneracy, T, beta, "free_energy")
     return _maybe_scalar(out["free_energy"], is_scalar)
 
 

@@ -1,0 +1,104 @@
+"""Figures (PNG, via matplotlib's non-interactive Agg backend), written atomically."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from freeenergy._io import atomic_write
+from freeenergy.dos import DensityOfStates
+from freeenergy.thermo import Thermodynamics
+
+__all__ = ["plot_dos", "plot_ground_state_limit", "plot_thermodynamics"]
+
+_PANELS = (
+    ("free_energy", "free energy F"),
+    ("energy", "energy U = <E>"),
+    ("entropy", "entropy S (nats)"),
+    ("heat_capacity", "heat capacity C"),
+)
+
+
+def save(fig: plt.Figure, path: str | os.PathLike) -> Path:
+    """Save ``fig`` as PNG at ``path`` atomically and close it."""
+    try:
+        return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+    finally:
+        plt.close(fig)
+
+
+def plot_thermodynamics(
+    th: Thermodynamics,
+    path: str | os.PathLike,
+    *,
+    title: str = "",
+    references: Mapping[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    markers: Mapping[str, float] | None = None,
+) -> Path:
+    """F, U, S and C against T in four panels.
+
+    Parameters
+    ----------
+    th : Thermodynamics
+        The curves (per site or total, as the caller chose).
+    path : path-like
+        Output PNG.
+    references : mapping, optional
+        ``label -> (T, F)`` curves drawn dashed on the free-energy panel (e.g. Onsager).
+    markers : mapping, optional
+        ``label -> T`` vertical lines drawn on every panel (e.g. T_c).
+    """
+    fig, axes = plt.subplots(2, 2, figsize=(9, 6.5), sharex=True)
+    for ax, (name, label) in zip(axes.ravel(), _PANELS, strict=True):
+        ax.plot(th.T, getattr(th, name), lw=1.8, label="exact")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        for mark, t in (markers or {}).items():
+            ax.axvline(t, color="0.5", ls=":", lw=1, label=mark)
+    for label, (t, f) in (references or {}).items():
+        axes[0, 0].plot(t, f, "--", lw=1.2, label=label)
+    axes[0, 0].legend(fontsize=8)
+    for ax in axes[1]:
+        ax.set_xlabel("temperature T")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def plot_dos(dos: DensityOfStates, path: str | os.PathLike, *, n_sites: int = 1, title: str = "") -> Path:
+    """Microcanonical entropy ``S(E) = log g(E)`` (per site when ``n_sites > 1``)."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ok = dos.log_g > -np.inf
+    ax.plot(dos.energies[ok] / n_sites, dos.log_g[ok] / n_sites, ".", ms=3)
+    per = " per site" if n_sites > 1 else ""
+    ax.set_xlabel(f"energy E{per}")
+    ax.set_ylabel(f"log g(E){per}")
+    ax.grid(alpha=0.3)
+    ax.set_title(title)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def plot_ground_state_limit(
+    T: np.ndarray, F: np.ndarray, ground_state: float, path: str | os.PathLike, *, title: str = ""
+) -> Path:
+    """``F(T) - E_0`` on log axes: the free energy approaching the ground state as T -> 0."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    gap = ground_state - np.asarray(F)
+    keep = gap > 0
+    ax.loglog(T[keep], gap[keep], lw=1.8, label="E_0 - F(T)")
+    ax.set_xlabel("temperature T")
+    ax.set_ylabel("E_0 - F(T)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    ax.set_title(title)
+    fig.tight_layout()
+    return save(fig, path)

@@ -1,0 +1,50 @@
+"""The main job: `freeenergy tour --quick` writes a report, figures and results.json."""
+
+import json
+import re
+
+import pytest
+
+from freeenergy.chapters import Section
+from freeenergy.cli import main
+from freeenergy.tour import run_tour
+
+
+@pytest.fixture(scope="module")
+def quick_tour(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tour")
+    return out, run_tour(out, quick=True, progress=False)
+
+
+def test_report_references_existing_figures(quick_tour):
+    out, result = quick_tour
+    html = result.report.read_text()
+    images = re.findall(r'<img src="([^"]+)"', html)
+    assert len(images) >= 3
+    for name in images:
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_results_json_holds_the_chapter_numbers(quick_tour):
+    out, _result = quick_tour
+    data = json.loads((out / "results.json").read_text())
+    numbers = data["chapters"]["free_energy_average"]
+    assert numbers["ground_state_energy_per_site"] == -2.0
+    assert 2.2 < numbers["heat_capacity_peak_T"] < 2.5
+    assert numbers["max_abs_dos_vs_kaufman_free_energy_per_site"] < 1e-12
+    assert data["meta"]["quick"] is True
+
+
+def test_chapter_hook_accepts_new_chapters(tmp_path):
+    def extra(ctx):
+        return Section(slug="extra", title="An extra chapter", numbers={"x": 1.0})
+
+    result = run_tour(tmp_path, quick=True, progress=False, chapters=[extra])
+    assert "An extra chapter" in result.report.read_text()
+    assert json.loads(result.results.read_text())["chapters"] == {"extra": {"x": 1.0}}
+
+
+def test_cli_tour_prints_summary_and_report_path(tmp_path, capsys):
+    assert main(["tour", "--quick", "--no-progress", "--out", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    assert "report:" in out and str(tmp_path / "r" / "report.html") in out
