@@ -14,6 +14,8 @@ exponential can overflow: ``log Z = -beta E_0 + log sum_i g_i exp(-d_i)``. ``T =
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -24,6 +26,10 @@ __all__ = ["Thermodynamics", "free_energy", "log_partition", "thermodynamics"]
 
 # Scaled energies beyond this carry zero Boltzmann weight; capping them keeps d**2 finite.
 _D_CAP = 1e150
+# Temperatures x levels processed at once: small enough to stay in cache.
+_BLOCK_ELEMENTS = 1 << 15
+# NumPy releases the GIL in ufuncs, so temperature blocks run in parallel threads.
+_WORKERS = max(1, min(8, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -106,58 +112,99 @@ def validate_spectrum(
     return e, lg
 
 
+def _scaled(b: np.ndarray, excess: np.ndarray, capped: bool) -> np.ndarray:
+    """``d = beta (E - E_0)`` for a block of betas (rows) and levels (columns)."""
+    with np.errstate(over="ignore"):
+        d = np.multiply.outer(b, excess)
+    return np.minimum(d, _D_CAP, out=d) if capped else d
+
+
+def _chunks(n_levels: int, n_temps: int):
+    step = max(256, _BLOCK_ELEMENTS // max(n_temps, 1))
+    for start in range(0, n_levels, step):
+        yield start, min(start + step, n_levels)
+
+
+def _block_sums(excess, lg, b, ground_index):
+    """Shifted Boltzmann sums for betas ``b`` (finite, >= 0), streamed over level chunks.
+
+    Returns ``shift`` (the largest log-weight), ``center`` (its scaled energy d), ``rest``
+    (sum of the other weights relative to it) and the first two moments of ``d - center``.
+    """
+    rows = np.arange(len(b))
+    capped = not float(b.max()) * float(excess.max()) <= _D_CAP
+    if lg is None:
+        # Without degeneracies the largest log-weight -d_i is always the ground state's.
+        shift, center = np.zeros(len(b)), np.zeros(len(b))
+        mode = np.full(len(b), ground_index)
+    else:
+        shift, center, mode = np.full(len(b), -np.inf), np.zeros(len(b)), np.zeros(len(b), int)
+        for lo, hi in _chunks(len(excess), len(b)):
+            d = _scaled(b, excess[lo:hi], capped)
+            x = lg[lo:hi] - d
+            j = x.argmax(axis=1)
+            better = x[rows, j] > shift
+            shift[better] = x[rows, j][better]
+            center[better] = d[rows, j][better]
+            mode[better] = lo + j[better]
+    rest, s1, s2 = np.zeros(len(b)), np.zeros(len(b)), np.zeros(len(b))
+    for lo, hi in _chunks(len(excess), len(b)):
+        d = _scaled(b, excess[lo:hi], capped)
+        x = -d if lg is None else lg[lo:hi] - d
+        x -= shift[:, None]
+        w = np.exp(x, out=x)
+        # The mode's weight is exactly 1; summing only the others keeps log1p(rest) accurate.
+        here = (mode >= lo) & (mode < hi)
+        w[rows[here], mode[here] - lo] = 0.0
+        rest += w.sum(axis=1)
+        d -= center[:, None]
+        w *= d
+        s1 += w.sum(axis=1)
+        w *= d
+        s2 += w.sum(axis=1)
+    return shift, center, rest, s1, s2
+
+
 def _kernel(e: np.ndarray, lg: np.ndarray | None, beta: np.ndarray) -> dict[str, np.ndarray]:
     """Evaluate all functions for validated levels ``e`` (finite) and ``lg`` at each beta."""
     e0 = e.min()
     excess = e - e0
     ground = excess == 0
     log_g0 = np.log(ground.sum()) if lg is None else np.logaddexp.reduce(lg[ground])
-    e_span = excess.max()
-    # Without degeneracies the largest log-weight -d_i is always the ground state's.
+    out = {k: np.zeros(beta.shape) for k in ("log_z", "free_energy", "energy", "entropy", "C")}
+
+    cold = beta == np.inf
+    with np.errstate(over="ignore"):
+        out["log_z"][cold] = log_g0 if e0 == 0 else -np.sign(e0) * np.inf
+    out["free_energy"][cold] = out["energy"][cold] = e0
+    out["entropy"][cold] = log_g0
+
     ground_index = int(np.argmax(ground))
-    out = {k: np.empty(beta.shape) for k in ("log_z", "free_energy", "energy", "entropy", "C")}
-    for j, b in enumerate(beta):
-        if b == np.inf:
-            with np.errstate(over="ignore"):
-                out["log_z"][j] = log_g0 if e0 == 0 else -np.sign(e0) * np.inf
-            out["free_energy"][j] = out["energy"][j] = e0
-            out["entropy"][j] = log_g0
-            out["C"][j] = 0.0
-            continue
-        with np.errstate(over="ignore"):
-            d = b * excess
-            if not b * e_span <= _D_CAP:
-                np.minimum(d, _D_CAP, out=d)
-        x = -d if lg is None else lg - d
-        mode = ground_index if lg is None else int(np.argmax(x))
-        shift, center = x[mode], d[mode]
-        w = np.exp(x - shift, out=x)
-        # The mode's weight is exactly 1; summing the rest keeps log1p accurate when they are tiny.
-        w[mode] = 0.0
-        rest = w.sum()
-        w[mode] = 1.0
+    blocks = [blk for blk in np.array_split(np.flatnonzero(~cold), _WORKERS) if blk.size]
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        parts = list(pool.map(lambda blk: _block_sums(excess, lg, beta[blk], ground_index), blocks))
+    for blk, (shift, center, rest, s1, s2) in zip(blocks, parts, strict=True):
+        b = beta[blk]
         s = 1.0 + rest
-        y = np.subtract(d, center, out=d)
-        wy = w * y
-        m1 = wy.sum() / s
-        var = max(float(np.dot(wy, y)) / s - m1 * m1, 0.0)
+        m1 = s1 / s
         log_sum = shift + np.log1p(rest)
-        with np.errstate(over="ignore"):
-            out["log_z"][j] = log_sum - b * e0
-        if b == 0:
-            # T = inf: F = -T log Z diverges unless log Z = 0; U is the g-weighted mean.
-            mean = e0 + float(np.dot(w, excess)) / s
-            out["energy"][j] = mean
-            out["free_energy"][j] = mean if log_sum == 0 else -np.sign(log_sum) * np.inf
-            out["entropy"][j] = log_sum
-            out["C"][j] = 0.0
-            continue
         mean_d = center + m1
-        T = 1.0 / b
-        out["free_energy"][j] = e0 - T * log_sum
-        out["energy"][j] = e0 + T * mean_d
-        out["entropy"][j] = mean_d + log_sum
-        out["C"][j] = var
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            out["log_z"][blk] = log_sum - b * e0
+            T = 1.0 / b
+            out["free_energy"][blk] = e0 - T * log_sum
+            out["energy"][blk] = e0 + T * mean_d
+        out["entropy"][blk] = mean_d + log_sum
+        out["C"][blk] = np.maximum(s2 / s - m1 * m1, 0.0)
+
+    for j in np.flatnonzero(beta == 0):
+        # T = inf: U is the g-weighted mean; F = -T log Z diverges unless log Z = 0; C -> 0.
+        w = np.ones_like(excess) if lg is None else np.exp(lg - lg.max())
+        mean = e0 + float(np.dot(w, excess)) / float(w.sum())
+        log_sum = out["entropy"][j]
+        out["energy"][j] = mean
+        out["free_energy"][j] = mean if log_sum == 0 else -np.sign(log_sum) * np.inf
+        out["C"][j] = 0.0
     return out
 
 
