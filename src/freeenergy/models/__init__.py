@@ -1,0 +1,11 @@
+"""Exactly solvable and learnable energy models.
+
+Ising models (:mod:`freeenergy.models.ising`): :class:`IsingChain` (transfer matrix),
+:class:`IsingLattice` (Kaufman's finite-torus product formula and the exact density of states),
+:func:`onsager_free_energy` and :func:`critical_temperature` for the infinite square lattice.
+"""
+
+from freeenergy.models.ising import IsingChain, IsingLattice
+from freeenergy.models.kaufman import critical_temperature, onsager_free_energy
+
+__all__ = ["IsingChain", "IsingLattice", "critical_temperature", "onsager_free_energy"]
