@@ -16,7 +16,7 @@ from freeenergy._io import atomic_write
 from freeenergy.dos import DensityOfStates
 from freeenergy.thermo import Thermodynamics
 
-__all__ = ["plot_dos", "plot_ground_state_limit", "plot_thermodynamics"]
+__all__ = ["plot_curves", "plot_dos", "plot_thermodynamics"]
 
 _PANELS = (
     ("free_energy", "free energy F"),
@@ -87,18 +87,35 @@ def plot_dos(dos: DensityOfStates, path: str | os.PathLike, *, n_sites: int = 1,
     return save(fig, path)
 
 
-def plot_ground_state_limit(
-    T: np.ndarray, F: np.ndarray, ground_state: float, path: str | os.PathLike, *, title: str = ""
+def plot_curves(
+    x: np.ndarray,
+    curves: Mapping[str, np.ndarray],
+    path: str | os.PathLike,
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str = "",
+    log: bool = False,
+    markers: Mapping[str, float] | None = None,
 ) -> Path:
-    """``F(T) - E_0`` on log axes: the free energy approaching the ground state as T -> 0."""
+    """Several labelled curves against one x axis (log-log when ``log``; non-positive values
+    are left out there). Labels starting with "--" are drawn dashed."""
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    gap = ground_state - np.asarray(F)
-    keep = gap > 0
-    ax.loglog(T[keep], gap[keep], lw=1.8, label="E_0 - F(T)")
-    ax.set_xlabel("temperature T")
-    ax.set_ylabel("E_0 - F(T)")
+    for label, y in curves.items():
+        y = np.asarray(y, dtype=float)
+        keep = y > 0 if log else np.isfinite(y)
+        dashed = label.startswith("--")
+        ax.plot(x[keep], y[keep], "--" if dashed else "-", lw=1.2 if dashed else 1.8,
+                label=label.removeprefix("--"))
+    for mark, t in (markers or {}).items():
+        ax.axvline(t, color="0.5", ls=":", lw=1, label=mark)
+    if log:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3, which="both")
-    ax.legend()
+    ax.legend(fontsize=8)
     ax.set_title(title)
     fig.tight_layout()
     return save(fig, path)
