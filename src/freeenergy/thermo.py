@@ -278,8 +278,8 @@ def thermodynamics(energies, *, T=None, beta=None, log_degeneracy=None) -> Therm
     --------
     >>> import freeenergy as fe
     >>> th = fe.thermodynamics([0.0, 1.0], T=[0.0, 1.0])
-    >>> th.entropy[0], th.heat_capacity[0]
-    (0.0, 0.0)
+    >>> th.free_energy.tolist()  # [E_0 at T = 0, -log(1 + 1/e) at T = 1]
+    [0.0, -0.31326168751822286]
     """
     T_arr, beta_arr, _, out = _evaluate(energies, log_degeneracy, T, beta, "thermodynamics")
     return Thermodynamics(
