@@ -187,3 +187,17 @@ def test_per_site_divides_extensive_quantities():
     np.testing.assert_array_equal(ps.T, th.T)
     with pytest.raises(ValueError, match="n_sites"):
         th.per_site(0)
+
+
+def test_ten_million_levels_extreme_temperatures():
+    """1e7 levels, T from 1e-300 to 1e300: finite, warning-free, ordered F <= U."""
+    rng = np.random.default_rng(1)
+    energies = rng.uniform(-1e300, 1e300, size=10**7)
+    T = np.array([1e-300, 1.0, 1e300, 1e305])
+    th = fe.thermodynamics(energies, T=T)
+    e0 = energies.min()
+    np.testing.assert_array_equal(th.free_energy[:2], e0)
+    assert np.all(np.isfinite(th.free_energy[:3]))
+    assert np.all(th.free_energy <= th.energy)
+    # At T = 1e305 every level has beta E ~ 1e-5: S is log N to within beta^2 Var(E).
+    assert th.entropy[3] == pytest.approx(np.log(10**7), abs=1e-8)
