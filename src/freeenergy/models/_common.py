@@ -87,6 +87,30 @@ class IsingBase:
         T_arr, beta_arr, is_scalar = self._temps(T, beta, "free_energy")
         return self._scale(self._free_energy(T_arr, beta_arr), is_scalar, per_site)
 
+    def log_prob(self, states, *, T=None, beta=None) -> np.ndarray:
+        """Boltzmann log-probability ``log p(s) = -beta E(s) - log Z(beta)`` in nats.
+
+        Parameters
+        ----------
+        states : array_like of +-1
+            A batch of configurations, shaped as for :meth:`energy`.
+        T, beta : float
+            Exactly one, a single temperature with ``0 < T < inf``.
+
+        Returns
+        -------
+        ndarray, shape (...)
+            One log-probability per configuration.
+        """
+        _, beta_arr, is_scalar = self._temps(T, beta, "log_prob")
+        if not is_scalar or not 0 < beta_arr[0] < np.inf:
+            raise fail(
+                "T" if T is not None else "beta", f"{self._owner}.log_prob",
+                "a single temperature with 0 < T < inf", T if T is not None else beta,
+            )
+        b = float(beta_arr[0])
+        return -b * self.energy(states) - self.log_partition(beta=b)
+
     def _scale(self, values, is_scalar: bool, per_site: bool):
         values = values / self.n_sites if per_site else values
         return float(values[0]) if is_scalar else values
