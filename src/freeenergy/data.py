@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["SpectrumFileError", "load_spectrum"]
+__all__ = ["SpectrumFileError", "load_spectrum", "load_table"]
 
 
 class SpectrumFileError(ValueError):
@@ -38,27 +38,27 @@ def _read_array(path: Path) -> np.ndarray:
     raise SpectrumFileError(f"{path}: unknown file type {suffix!r}; use .npy, .txt or .csv")
 
 
-def load_spectrum(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None]:
-    """Read energies and optional log-degeneracies from a file.
+def load_table(path: str | os.PathLike, columns: tuple[int, ...], names: str) -> np.ndarray:
+    """Read a numeric table with one of the allowed column counts.
 
     Parameters
     ----------
     path : str or path-like
         A ``.npy`` array or a ``.txt`` / ``.csv`` table (whitespace or comma separated,
-        ``#`` starts a comment). One column: one energy per line. Two columns: energy and
-        degeneracy ``g >= 0`` (a count, not its log).
+        ``#`` starts a comment). A 1-D array is one column.
+    columns : tuple of int
+        Allowed numbers of columns.
+    names : str
+        What the columns hold, for the error message (e.g. "energy, degeneracy").
 
     Returns
     -------
-    energies : ndarray, shape (n,)
-    log_degeneracy : ndarray, shape (n,) or None
-        ``log g`` when a second column is present.
+    ndarray, shape (rows, k)
 
     Raises
     ------
     SpectrumFileError
-        If the file is missing or unreadable, has a column count other than 1 or 2, holds
-        non-numbers, or a negative degeneracy.
+        If the file is missing or unreadable, holds non-numbers or has another column count.
     """
     path = Path(path)
     if not path.is_file():
@@ -71,11 +71,35 @@ def load_spectrum(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | Non
         raise SpectrumFileError(f"{path}: cannot read numbers from it ({exc})") from None
     if table.ndim == 1:
         table = table[:, None]
-    if table.ndim != 2 or table.shape[0] == 0 or table.shape[1] not in (1, 2):
+    if table.ndim != 2 or table.shape[0] == 0 or table.shape[1] not in columns:
+        allowed = " or ".join(str(c) for c in columns)
         raise SpectrumFileError(
-            f"{path}: expected 1 column (energy) or 2 columns (energy, degeneracy); "
-            f"got an array of shape {table.shape}"
+            f"{path}: expected {allowed} columns ({names}); got an array of shape {table.shape}"
         )
+    return table
+
+
+def load_spectrum(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray | None]:
+    """Read energies and optional log-degeneracies from a file.
+
+    Parameters
+    ----------
+    path : str or path-like
+        See :func:`load_table`. One column: one energy per line. Two columns: energy and
+        degeneracy ``g >= 0`` (a count, not its log).
+
+    Returns
+    -------
+    energies : ndarray, shape (n,)
+    log_degeneracy : ndarray, shape (n,) or None
+        ``log g`` when a second column is present.
+
+    Raises
+    ------
+    SpectrumFileError
+        As :func:`load_table`, and for a negative degeneracy.
+    """
+    table = load_table(path, (1, 2), "energy, and optionally degeneracy")
     energies = table[:, 0]
     if table.shape[1] == 1:
         return energies, None
