@@ -123,3 +123,84 @@ def test_each_subcommand_help_has_an_example(command, capsys):
         main([command, "--help"])
     assert exc.value.code == 0
     assert "example" in capsys.readouterr().out
+
+
+def _double_well(tmp_path):
+    x = np.linspace(-2.0, 2.0, 81)
+    path = tmp_path / "well.txt"
+    np.savetxt(path, np.c_[x, (x**2 - 1) ** 2])
+    return path, x
+
+
+def test_legendre_conjugate_matches_library_and_touching_points(tmp_path, capsys):
+    path, x = _double_well(tmp_path)
+    code, out, _ = run(["legendre", str(path), "--s=-1,0,2", "--json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    expected = fe.legendre_fenchel(x, (x**2 - 1) ** 2, [-1.0, 0.0, 2.0])
+    np.testing.assert_allclose(data["f_star"], expected.f_star, rtol=1e-15)
+    f = (x**2 - 1) ** 2
+    np.testing.assert_allclose(np.array(data["s"]) * data["x_touch"] - np.interp(data["x_touch"], x, f),
+                               data["f_star"], rtol=1e-12, atol=1e-15)
+
+
+def test_legendre_envelope_fills_the_double_well(tmp_path, capsys):
+    path, x = _double_well(tmp_path)
+    code, out, err = run(["legendre", str(path), "--envelope"], capsys)
+    assert code == 0
+    rows = np.array([[float(v) for v in line.split()] for line in out.strip().splitlines()[1:]])
+    assert rows.shape == (81, 4)
+    inside = np.abs(x) < 1 - 1e-9
+    np.testing.assert_allclose(rows[inside, 2], 0.0, atol=1e-12)  # the hull is flat between the wells
+    assert f"{int(inside.sum())} of 81 points lie strictly off the convex envelope" in err
+
+
+def test_legendre_concave_is_minus_conjugate_of_minus_f(tmp_path, capsys):
+    path, x = _double_well(tmp_path)
+    code, out, _ = run(["legendre", str(path), "--concave", "--s", "0.5,1", "--json"], capsys)
+    data = json.loads(out)
+    f = (x**2 - 1) ** 2
+    brute = [np.min(s * x - f) for s in (0.5, 1.0)]
+    np.testing.assert_allclose(data["f_star"], brute, rtol=1e-14)
+    assert data["kind"] == "concave"
+
+
+def test_legendre_plot_and_bad_files(tmp_path, capsys):
+    path, _ = _double_well(tmp_path)
+    code, _, err = run(["legendre", str(path), "--plot", str(tmp_path / "c.png")], capsys)
+    assert code == 0 and (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+    unsorted = tmp_path / "unsorted.txt"
+    unsorted.write_text("1 0\n0 1\n")
+    code, _, err = run(["legendre", str(unsorted)], capsys)
+    assert code == 2 and "strictly increasing" in err and len(err.strip().splitlines()) == 1
+    three = tmp_path / "three.txt"
+    three.write_text("1 0 3\n2 1 4\n")
+    code, _, err = run(["legendre", str(three)], capsys)
+    assert code == 2 and "x, f" in err
+
+
+def test_dos_exact_matches_library(capsys):
+    code, out, _ = run(["dos", "--size", "4", "--json"], capsys)
+    assert code == 0
+    data = json.loads(out)
+    exact = fe.IsingLattice(4, 4).density_of_states()
+    np.testing.assert_array_equal(data["E"], exact.energies)
+    np.testing.assert_allclose(data["log_g"], exact.log_g, rtol=1e-15)
+
+
+def test_dos_wang_landau_is_seeded_and_compared_with_exact(tmp_path, capsys):
+    argv = ["dos", "--size", "4", "--method", "wang-landau", "--ln-f-final", "1e-6", "--seed", "3",
+            "--no-progress", "--json"]
+    code, out, err = run(argv, capsys)
+    assert code == 0 and "flips/s" in err
+    first = json.loads(out)
+    assert first["max_relative_error_log_g"] < 0.1
+    _, again, _ = run(argv, capsys)
+    assert json.loads(again)["log_g"] == first["log_g"]
+    code, _, _ = run([*argv[:-1], "--plot", str(tmp_path / "wl.png")], capsys)
+    assert code == 0 and (tmp_path / "wl.png").exists()
+
+
+def test_dos_rejects_lattices_beyond_exact_counts(capsys):
+    code, _, err = run(["dos", "--size", "65"], capsys)
+    assert code == 2 and "wang-landau" in err

@@ -1,11 +1,28 @@
 """freeenergy: compute, bound and learn with free energies.
 
 The public API is flat: ``import freeenergy as fe`` then ``fe.log_partition``,
-``fe.thermodynamics``, ``fe.DensityOfStates``, ``fe.IsingLattice`` and so on.
+``fe.thermodynamics``, ``fe.DensityOfStates``, ``fe.IsingLattice``, ``fe.legendre_fenchel``,
+``fe.wang_landau`` and so on; result types and errors live in their modules
+(``freeenergy.legendre``, ``freeenergy.ensembles``, ``freeenergy.laplace``,
+``freeenergy.wang_landau``).
 Conventions (k_B = 1, energies are minimised, nats) are in the README.
 """
 
 from freeenergy.dos import DensityOfStates
+from freeenergy.ensembles import (
+    ensemble_inequivalence,
+    entropy_from_free_energy,
+    free_energy_from_entropy,
+    saddle_point_gap,
+)
+from freeenergy.laplace import inverse_laplace, laplace
+from freeenergy.legendre import (
+    concave_envelope,
+    convex_envelope,
+    legendre,
+    legendre_fenchel,
+    legendre_fenchel_nd,
+)
 from freeenergy.models import (
     IsingChain,
     IsingLattice,
@@ -13,6 +30,7 @@ from freeenergy.models import (
     onsager_free_energy,
 )
 from freeenergy.thermo import Thermodynamics, free_energy, log_partition, thermodynamics
+from freeenergy.wang_landau import wang_landau
 
 __version__ = "0.1.0"
 
@@ -22,9 +40,21 @@ __all__ = [
     "IsingLattice",
     "Thermodynamics",
     "__version__",
+    "concave_envelope",
+    "convex_envelope",
     "critical_temperature",
+    "ensemble_inequivalence",
+    "entropy_from_free_energy",
     "free_energy",
+    "free_energy_from_entropy",
+    "inverse_laplace",
+    "laplace",
+    "legendre",
+    "legendre_fenchel",
+    "legendre_fenchel_nd",
     "log_partition",
     "onsager_free_energy",
+    "saddle_point_gap",
     "thermodynamics",
+    "wang_landau",
 ]

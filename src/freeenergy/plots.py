@@ -73,16 +73,67 @@ def plot_thermodynamics(
     return save(fig, path)
 
 
-def plot_dos(dos: DensityOfStates, path: str | os.PathLike, *, n_sites: int = 1, title: str = "") -> Path:
-    """Microcanonical entropy ``S(E) = log g(E)`` (per site when ``n_sites > 1``)."""
+def plot_dos(
+    dos: DensityOfStates,
+    path: str | os.PathLike,
+    *,
+    n_sites: int = 1,
+    title: str = "",
+    references: Mapping[str, DensityOfStates] | None = None,
+    label: str = "",
+) -> Path:
+    """Microcanonical entropy ``S(E) = log g(E)`` (per site when ``n_sites > 1``).
+
+    ``references`` (``label -> DensityOfStates``) are drawn as lines under the points, e.g. the
+    exact density of states beside a Wang-Landau estimate.
+    """
     fig, ax = plt.subplots(figsize=(7, 4.5))
+    for ref_label, ref in (references or {}).items():
+        ok = ref.log_g > -np.inf
+        ax.plot(ref.energies[ok] / n_sites, ref.log_g[ok] / n_sites, "-", lw=1, label=ref_label)
     ok = dos.log_g > -np.inf
-    ax.plot(dos.energies[ok] / n_sites, dos.log_g[ok] / n_sites, ".", ms=3)
+    ax.plot(dos.energies[ok] / n_sites, dos.log_g[ok] / n_sites, ".", ms=3, label=label or None)
     per = " per site" if n_sites > 1 else ""
     ax.set_xlabel(f"energy E{per}")
     ax.set_ylabel(f"log g(E){per}")
     ax.grid(alpha=0.3)
+    if references or label:
+        ax.legend(fontsize=8)
     ax.set_title(title)
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def plot_conjugate(
+    x: np.ndarray,
+    f: np.ndarray,
+    envelope: np.ndarray,
+    s: np.ndarray,
+    f_star: np.ndarray,
+    path: str | os.PathLike,
+    *,
+    title: str = "",
+    concave: bool = False,
+) -> Path:
+    """A function with its envelope (left) and its Legendre-Fenchel conjugate (right).
+
+    ``envelope`` is the biconjugate on ``x``; ``concave`` only changes the labels (the caller
+    passes the concave envelope and the concave conjugate then).
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
+    kind = "concave" if concave else "convex"
+    left.plot(x, f, ".", ms=3, label="f")
+    keep = np.isfinite(envelope)
+    left.plot(x[keep], envelope[keep], "-", lw=1.5, label=f"{kind} envelope f**")
+    left.set_xlabel("x")
+    left.legend(fontsize=8)
+    right.plot(s, f_star, "-", lw=1.8)
+    right.set_xlabel("slope s")
+    right.set_ylabel(f"f*(s) ({kind} conjugate)")
+    for ax in (left, right):
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return save(fig, path)
 
