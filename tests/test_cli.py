@@ -158,6 +158,7 @@ def test_legendre_envelope_fills_the_double_well(tmp_path, capsys):
 def test_legendre_concave_is_minus_conjugate_of_minus_f(tmp_path, capsys):
     path, x = _double_well(tmp_path)
     code, out, _ = run(["legendre", str(path), "--concave", "--s", "0.5,1", "--json"], capsys)
+    assert code == 0
     data = json.loads(out)
     f = (x**2 - 1) ** 2
     brute = [np.min(s * x - f) for s in (0.5, 1.0)]

@@ -48,3 +48,16 @@ def test_cli_tour_prints_summary_and_report_path(tmp_path, capsys):
     assert main(["tour", "--quick", "--no-progress", "--out", str(tmp_path / "r")]) == 0
     out = capsys.readouterr().out
     assert "report:" in out and str(tmp_path / "r" / "report.html") in out
+
+
+def test_legendre_chapter_finds_the_inequivalent_levels(quick_tour):
+    out, _result = quick_tour
+    numbers = json.loads((out / "results.json").read_text())["chapters"]["legendre_hull"]
+    odd = list(range(3, 26, 2)) + list(range(999, 1022, 2))
+    assert numbers["inequivalent_levels_beale_k"] == odd  # exact counts of the 32x32 torus
+    assert numbers["empty_levels_beale_k"] == [1, 1023]
+    assert abs(numbers["saddle_gap_log_z_per_site_at_Tc"] - 0.00405) < 1e-5
+    assert numbers["saddle_free_energy_per_site_at_Tc"] > numbers["exact_free_energy_per_site_at_Tc"]
+    assert numbers["wang_landau_size"] == 8
+    assert max(numbers["wang_landau_abs_free_energy_error_per_site"].values()) < 1e-2
+    assert numbers["max_abs_biconjugate_vs_envelope"] < 1e-3

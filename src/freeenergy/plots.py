@@ -170,3 +170,39 @@ def plot_curves(
     ax.set_title(title)
     fig.tight_layout()
     return save(fig, path)
+
+
+def plot_entropy_hull(
+    energies: np.ndarray,
+    entropy: np.ndarray,
+    hull: np.ndarray,
+    marked: np.ndarray,
+    path: str | os.PathLike,
+    *,
+    zoom: tuple[float, float],
+    title: str = "",
+) -> Path:
+    """``S(E)`` with its concave hull, levels strictly below the hull marked, and a zoom panel.
+
+    ``marked`` is a boolean mask over ``energies``; ``zoom = (E_lo, E_hi)`` is the energy window
+    of the right panel, where the hull is drawn against ``S`` itself.
+    """
+    fig, (full, near) = plt.subplots(1, 2, figsize=(11, 4.3))
+    ok = np.isfinite(entropy)
+    for ax, window in ((full, None), (near, zoom)):
+        keep = ok if window is None else ok & (energies >= window[0]) & (energies <= window[1])
+        ax.plot(energies[keep], hull[keep], "-", lw=1.2, color="C1", label="concave hull S**(E)")
+        ax.plot(energies[keep], entropy[keep], ".", ms=3 if window is None else 6, color="C0",
+                label="S(E) = log g(E)")
+        hit = keep & marked
+        ax.plot(energies[hit], entropy[hit], "o", mfc="none", ms=8, color="C3",
+                label="S < S** (ensembles inequivalent)")
+        ax.set_xlabel("energy E per site")
+        ax.grid(alpha=0.3)
+    full.set_ylabel("entropy per site")
+    near.set_title("near the ground state")
+    near.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return save(fig, path)
