@@ -1,0 +1,216 @@
+"""Tests of freeenergy.estimate: the Estimate record and exact enumeration of RBMs.
+
+References:
+- Brute-force sums over every (v, h) pair (itertools, NumPy, scipy.special.logsumexp) are the
+  ground truth for small Bernoulli RBMs, including large weights.
+- Gaussian-Bernoulli RBM (Cho, Ilin & Raiko, ICANN 2011 energy): log Z against numerical
+  integration over the real visibles (scipy.integrate.quad / dblquad), and the closed form
+  Z = (2 pi)^{n_v / 2} prod_i sigma_i prod_j (1 + e^{b_j}) when W = 0.
+- At beta = 0 every configuration has weight 1: log Z = (n_v + n_h) log 2.
+"""
+
+import itertools
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import integrate
+from scipy.special import logsumexp
+
+from freeenergy.estimate import Estimate, exact_log_partition
+from freeenergy.estimate import exact as exact_module
+from freeenergy.models import BernoulliRBM, GaussianBernoulliRBM, IsingChain
+
+
+def random_rbm(n_visible, n_hidden, scale=1.0, seed=0, dtype=torch.float64, bias_shift=0.0):
+    model = BernoulliRBM(n_visible, n_hidden, dtype=dtype)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            value = torch.randn(p.shape, generator=gen, dtype=torch.float64) * scale
+            p.copy_(value + (bias_shift if name == "visible_bias" else 0.0))
+    return model
+
+
+def brute_force_log_z(model) -> float:
+    """log sum_{v, h} exp(a.v + b.h + v.W.h), in NumPy float64, over both layers."""
+    W, a, b = (p.detach().double().numpy() for p in (model.weight, model.visible_bias, model.hidden_bias))
+    v = np.array(list(itertools.product([0, 1], repeat=model.n_visible)), dtype=float)
+    h = np.array(list(itertools.product([0, 1], repeat=model.n_hidden)), dtype=float)
+    return float(logsumexp((v @ a)[:, None] + (h @ b)[None, :] + v @ W @ h.T))
+
+
+# ---------------------------------------------------------------------------- Estimate
+
+
+def test_estimate_record():
+    est = Estimate(np.float64(1.5), 0.25, 1.0, 2.0, "ais", np.int64(100), {"ess": np.float32(3.5)})
+    assert isinstance(est.log_z, float) and isinstance(est.n_samples, int)
+    assert str(est) == "log Z = 1.500000 ± 0.25 (ais, n = 100, [1.000000, 2.000000])"
+    assert est.free_energy == -1.5
+    d = est.as_dict()
+    assert json.loads(json.dumps(d)) == d and d["info"] == {"ess": 3.5}
+    with pytest.raises(AttributeError):
+        est.log_z = 2.0
+    assert hash(est) == hash(Estimate(1.5, 0.25, 1.0, 2.0, "ais", 100))
+    assert Estimate(math.inf, 0, math.inf, math.inf, "exact", 1).as_dict()["log_z"] == "inf"
+
+
+# ---------------------------------------------------------------------------- Bernoulli
+
+
+@pytest.mark.parametrize(
+    "n_visible, n_hidden, scale",
+    [(5, 4, 1.0), (4, 6, 5.0), (6, 3, 0.01), (7, 7, 5.0), (3, 5, 300.0), (1, 1, 2.0)],
+)
+def test_bernoulli_matches_brute_force(n_visible, n_hidden, scale):
+    model = random_rbm(n_visible, n_hidden, scale=scale, seed=n_visible + n_hidden)
+    ref = brute_force_log_z(model)
+    for layer in ("hidden", "visible"):
+        for chunk_size in (None, 1, 3, 7):
+            est = exact_log_partition(model, layer=layer, chunk_size=chunk_size)
+            assert est.log_z == pytest.approx(ref, rel=1e-10, abs=1e-10), (layer, chunk_size)
+    # Weights of 300 overflow exp(); the plain softplus kernel takes over.
+    assert est.info["kernel"] == ("softplus" if scale > 100 else "factorised")
+
+
+def test_estimate_fields_and_default_layer():
+    est = exact_log_partition(random_rbm(6, 3))
+    assert est.method == "exact" and est.stderr == 0.0
+    assert est.lower == est.upper == est.log_z
+    assert est.n_samples == 2**3 and est.info["layer"] == "hidden"
+    assert exact_log_partition(random_rbm(3, 6)).info["layer"] == "visible"
+    assert exact_log_partition(random_rbm(3, 6)).n_samples == 2**3
+    assert exact_log_partition(random_rbm(4, 4)).info["layer"] == "hidden"
+    assert est.info["seconds"] >= 0
+
+
+def test_wide_model_against_free_energy_hidden():
+    # 784 visibles summed out in closed form; biases like a trained MNIST model.
+    model = random_rbm(784, 12, scale=0.3, seed=1, bias_shift=-2.0)
+    ref = torch.logsumexp(-model.free_energy_hidden(exact_module._bits(0, 4096, 12, torch.float64, "cpu")), 0)
+    for chunk_size in (None, 1000, 5):
+        est = exact_log_partition(model, chunk_size=chunk_size)
+        assert est.log_z == pytest.approx(ref.item(), rel=1e-12)
+    assert est.info["work_dtype"] == "float64"
+
+
+@pytest.mark.parametrize(
+    "n_visible, scale, bias_shift, work",
+    [(200, 0.1, 0.0, "float32"), (784, 0.1, -2.0, "float32"), (200, 1.0, -2.0, "float64")],
+)
+def test_float32_models(n_visible, scale, bias_shift, work):
+    # Small |inputs|: products in float32 (a few large groups, or many groups of ~15 units);
+    # larger: products in float64. All agree with the float64 model to float32 accuracy.
+    model = random_rbm(n_visible, 10, scale=scale, seed=2, dtype=torch.float32, bias_shift=bias_shift)
+    est = exact_log_partition(model)
+    assert est.info["work_dtype"] == work
+    as64 = random_rbm(n_visible, 10, scale=scale, seed=2, bias_shift=bias_shift)
+    with torch.no_grad():
+        for p, q in zip(as64.parameters(), model.parameters(), strict=True):
+            p.copy_(q)
+    assert isinstance(est.log_z, float)
+    assert est.log_z == pytest.approx(exact_log_partition(as64).log_z, rel=1e-6)
+
+
+def test_infinite_temperature_and_at_beta():
+    model = random_rbm(6, 5, scale=2.0, seed=3)
+    assert exact_log_partition(model.at_beta(0.0)).log_z == pytest.approx(11 * math.log(2), rel=1e-15)
+    assert exact_log_partition(model.at_beta(1.0)).log_z == exact_log_partition(model).log_z
+    hot = model.at_beta(0.5)
+    assert exact_log_partition(hot).log_z == pytest.approx(brute_force_log_z(hot), rel=1e-12)
+
+
+def test_log_prob_from_estimate_normalises():
+    model = random_rbm(5, 3, scale=2.0, seed=4)
+    v = torch.tensor(list(itertools.product([0.0, 1.0], repeat=5)), dtype=torch.float64)
+    log_p = model.log_prob(v, exact_log_partition(model))
+    assert torch.logsumexp(log_p, 0).item() == pytest.approx(0.0, abs=1e-12)
+
+
+# ---------------------------------------------------------------------------- Gaussian-Bernoulli
+
+
+def gaussian_rbm(n_visible, n_hidden, sigma, scale=1.0, seed=0):
+    model = GaussianBernoulliRBM(n_visible, n_hidden, sigma=sigma)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name in ("weight", "visible_bias", "hidden_bias"):
+            p = getattr(model, name)
+            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64) * scale)
+    return model
+
+
+def test_gaussian_zero_weights_closed_form():
+    model = gaussian_rbm(4, 5, sigma=[0.3, 1.0, 2.0, 5.0], seed=1)
+    with torch.no_grad():
+        model.weight.zero_()
+    b = model.hidden_bias.detach().numpy()
+    closed = 2 * math.log(2 * math.pi) + np.log([0.3, 1.0, 2.0, 5.0]).sum() + np.logaddexp(0, b).sum()
+    assert exact_log_partition(model).log_z == pytest.approx(closed, rel=1e-13)
+
+
+def test_gaussian_one_visible_matches_quad():
+    model = gaussian_rbm(1, 4, sigma=0.8, scale=1.2, seed=2)
+
+    def density(x):
+        return math.exp(-model.free_energy(torch.tensor([x], dtype=torch.float64)).item())
+
+    z, _ = integrate.quad(density, -40, 40, epsabs=0, epsrel=1e-13, limit=400, points=[0.0])
+    est = exact_log_partition(model)
+    assert est.log_z == pytest.approx(math.log(z), rel=1e-10)
+    for chunk_size in (1, 3, 7):
+        assert exact_log_partition(model, chunk_size=chunk_size).log_z == pytest.approx(est.log_z, rel=1e-14)
+
+
+def test_gaussian_two_visibles_matches_dblquad():
+    model = gaussian_rbm(2, 2, sigma=[0.7, 1.3], scale=0.8, seed=3)
+    W, a, b = (p.detach().numpy() for p in (model.weight, model.visible_bias, model.hidden_bias))
+    s2 = np.array([0.7, 1.3]) ** 2
+    h = np.array(list(itertools.product([0, 1], repeat=2)), dtype=float)
+
+    def density(y, x):  # sum_h exp(-E(v, h)), the energy written out independently
+        v = np.array([x, y])
+        return np.exp(-np.sum((v - a) ** 2 / (2 * s2)) + h @ b + (v / s2) @ W @ h.T).sum()
+
+    z, _ = integrate.dblquad(density, -14, 14, -20, 20, epsabs=0, epsrel=1e-11)
+    assert exact_log_partition(model).log_z == pytest.approx(math.log(z), rel=1e-9)
+
+
+def test_gaussian_matches_sum_of_free_energy_hidden():
+    model = gaussian_rbm(30, 9, sigma=np.linspace(0.5, 2.0, 30), scale=0.5, seed=4)
+    h = exact_module._bits(0, 512, 9, torch.float64, "cpu")
+    ref = torch.logsumexp(-model.free_energy_hidden(h), 0).item()
+    assert exact_log_partition(model).log_z == pytest.approx(ref, rel=1e-13)
+    # beta rescales sigma: the same identity holds for the tempered model.
+    hot = model.at_beta(0.4)
+    ref_hot = torch.logsumexp(-hot.free_energy_hidden(h), 0).item()
+    assert exact_log_partition(hot).log_z == pytest.approx(ref_hot, rel=1e-13)
+
+
+# ---------------------------------------------------------------------------- errors
+
+
+def test_errors():
+    with pytest.raises(ValueError, match=r"2\^33 configurations of the hidden layer.*AIS"):
+        exact_log_partition(BernoulliRBM(40, 33, seed=0))
+    with pytest.raises(ValueError, match=r"2\^40 configurations of the visible layer"):
+        exact_log_partition(BernoulliRBM(40, 50, seed=0), layer="visible")
+    with pytest.raises(ValueError, match="'layer' parameter of exact_log_partition"):
+        exact_log_partition(random_rbm(3, 2), layer="both")
+    with pytest.raises(ValueError, match=r"'layer'.*integrated out"):
+        exact_log_partition(GaussianBernoulliRBM(2, 2), layer="visible")
+    with pytest.raises(ValueError, match="'chunk_size' parameter of exact_log_partition must be an int >= 1"):
+        exact_log_partition(random_rbm(3, 2), chunk_size=0)
+    with pytest.raises(ValueError, match="'progress'"):
+        exact_log_partition(random_rbm(3, 2), progress="yes")
+    with pytest.raises(TypeError, match="no exact method for a IsingChain"):
+        exact_log_partition(IsingChain(4))
+
+
+def test_progress_bar(capsys):
+    est = exact_log_partition(random_rbm(4, 8), chunk_size=16, progress=True)
+    assert est.log_z == pytest.approx(brute_force_log_z(random_rbm(4, 8)), rel=1e-12)
+    assert "exact log Z" in capsys.readouterr().err
