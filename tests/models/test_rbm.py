@@ -431,3 +431,15 @@ def test_failed_save_keeps_old_file(tmp_path, rbm, monkeypatch):
         randomise(BernoulliRBM(5, 4), seed=9).save(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]
+
+
+def test_free_energy_keeps_the_softplus_tail_beyond_torch_cutoff():
+    """log(1 + e^x) for x in (20, 40): torch's default cut-off would drop e^-x (2e-9 at 20)."""
+    import mpmath
+
+    rbm = BernoulliRBM(1, 3, seed=0)
+    with torch.no_grad():
+        rbm.weight.zero_()
+        rbm.hidden_bias.copy_(torch.tensor([21.0, 25.0, 30.0]))
+    exact = -sum(float(mpmath.log1p(mpmath.exp(x))) for x in (21, 25, 30))
+    assert rbm.free_energy(torch.zeros(1, 1)).item() == pytest.approx(exact, rel=1e-15, abs=0)

@@ -27,12 +27,11 @@ import time
 from collections.abc import Callable
 
 import torch
-from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from freeenergy._params import check_int, fail
 from freeenergy.estimate._result import Estimate
-from freeenergy.models.rbm import BernoulliRBM, GaussianBernoulliRBM
+from freeenergy.models.rbm import BernoulliRBM, GaussianBernoulliRBM, softplus
 
 __all__ = ["MAX_ENUMERATED", "exact_log_partition", "register_exact"]
 
@@ -172,8 +171,8 @@ def _group_size(bound: float, dtype: torch.dtype) -> int:
     fi = torch.finfo(dtype)
     if bound > -math.log(fi.tiny) - 1:  # e^{+-bound} must be finite normal numbers
         return 0
-    softplus = bound + math.log1p(math.exp(-bound))
-    return int((math.log(fi.max) - 1) // softplus)
+    per_unit = bound + math.log1p(math.exp(-bound))
+    return int((math.log(fi.max) - 1) // per_unit)
 
 
 def _group_products(x: torch.Tensor, n_products: int) -> torch.Tensor:
@@ -229,7 +228,7 @@ def _bernoulli(model, layer, chunk_size, progress):
             torch.addcmul(one, U[:nbc, None, :], V[None], out=out)
             rest = _group_products(out.view(nbc * L, m_pad), n_products).log_().sum(-1)
         else:
-            rest = F.softplus(P[:, None, :] + Q[None]).sum(-1)
+            rest = softplus(P[:, None, :] + Q[None]).sum(-1)
         lin = (hi_bits @ c[k_lo:])[:, None] + lin_lo[None]
         acc.add(lin.to(torch.float64).reshape(-1) + rest.reshape(-1).to(torch.float64))
     info = {

@@ -44,6 +44,12 @@ _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _INIT_STD = 0.01
 
 
+def softplus(x: torch.Tensor) -> torch.Tensor:
+    """``log(1 + exp(x))`` to full precision: torch's default cut-off at 20 returns ``x`` and
+    drops ``log1p(exp(-20)) = 2e-9`` per unit; at 40 the dropped term is below float64 round-off."""
+    return F.softplus(x, threshold=40.0)
+
+
 def _check_dtype(dtype, owner: str) -> torch.dtype:
     if dtype is None:
         return torch.float64
@@ -163,7 +169,7 @@ class _RBM(torch.nn.Module):
         return self._visible_term(v) - h @ self.hidden_bias - ((self._drive(v) @ self.weight) * h).sum(-1)
 
     def _free_energy(self, v):
-        return self._visible_term(v) - F.softplus(self._hidden_logits(v)).sum(-1)
+        return self._visible_term(v) - softplus(self._hidden_logits(v)).sum(-1)
 
     def energy(self, v, h) -> torch.Tensor:
         """Energy ``E(v, h)`` of each (visible, hidden) pair.
@@ -422,7 +428,7 @@ class BernoulliRBM(_RBM):
         return -(v @ self.visible_bias)
 
     def _free_energy_hidden(self, h):
-        return -(h @ self.hidden_bias) - F.softplus(self.visible_bias + h @ self.weight.T).sum(-1)
+        return -(h @ self.hidden_bias) - softplus(self.visible_bias + h @ self.weight.T).sum(-1)
 
     def visible_probs(self, h) -> torch.Tensor:
         """``p(v_i = 1 | h)``, shape (..., n_visible)."""
