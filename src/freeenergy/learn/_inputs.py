@@ -1,0 +1,93 @@
+"""Validation of train_rbm's arguments and data (the public boundary; inner code trusts them)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from freeenergy._params import check_int, check_real, fail
+from freeenergy.learn import _kernels as K
+from freeenergy.learn.monitor import ExplosionRule
+from freeenergy.models.rbm import _RBM
+
+_OWNER = "train_rbm"
+
+
+def validate(model, method, k, epochs, batch_size, lr, momentum, weight_decay, seed, callbacks,
+              checkpoint, checkpoint_every, resume, exact_every, explosion, progress, quiet):
+    if not isinstance(model, _RBM):
+        raise TypeError(f"The 'model' parameter of {_OWNER} must be a BernoulliRBM or "
+                        f"GaussianBernoulliRBM. Got {type(model).__name__} instead.")
+    if method not in ("cd", "pcd"):
+        raise fail("method", _OWNER, "'cd' or 'pcd'", method)
+    reals = {}
+    for name, value, ok, what in (
+        ("lr", lr, lambda x: x > 0, "a float > 0"),
+        ("momentum", momentum, lambda x: 0 <= x < 1, "a float in [0, 1)"),
+        ("weight_decay", weight_decay, lambda x: x >= 0, "a float >= 0"),
+    ):
+        reals[name] = check_real(name, value, _OWNER)
+        if not ok(reals[name]):
+            raise fail(name, _OWNER, what, value)
+    if seed is not None:
+        check_int("seed", seed, _OWNER, 0)
+    cfg = K.Config(method, check_int("k", k, _OWNER, 1), check_int("batch_size", batch_size, _OWNER, 1),
+                   reals["lr"], reals["momentum"], reals["weight_decay"])
+    try:
+        callbacks = tuple(callbacks)
+    except TypeError:
+        raise fail("callbacks", _OWNER, "an iterable of callables", callbacks) from None
+    if not all(callable(c) for c in callbacks):
+        raise fail("callbacks", _OWNER, "an iterable of callables", callbacks)
+    for name, value in (("checkpoint", checkpoint), ("resume", resume)):
+        if value is not None and not isinstance(value, str | os.PathLike):
+            raise fail(name, _OWNER, "a path (str or os.PathLike) or None", value)
+    if explosion is not None and not isinstance(explosion, ExplosionRule):
+        raise fail("explosion", _OWNER, "an ExplosionRule or None", explosion)
+    for name, value in (("progress", progress), ("quiet", quiet)):
+        if not isinstance(value, bool):
+            raise fail(name, _OWNER, "a bool", value)
+    opts = {
+        "epochs": check_int("epochs", epochs, _OWNER, 0), "callbacks": callbacks,
+        "checkpoint": None if checkpoint is None else Path(checkpoint),
+        "checkpoint_every": check_int("checkpoint_every", checkpoint_every, _OWNER, 1),
+        "exact_every": check_int("exact_every", exact_every, _OWNER, 0),
+        "explosion": explosion, "progress": progress, "quiet": quiet,
+    }
+    return cfg, opts
+
+
+def _as_rows(model, x, name: str) -> torch.Tensor:
+    if isinstance(x, torch.Tensor):
+        t = x.detach()
+    else:
+        try:
+            arr = np.asarray(x)
+        except (TypeError, ValueError):
+            raise fail(name, _OWNER, "an array of shape (n, n_visible)", x) from None
+        if arr.dtype.kind not in "biuf":
+            raise fail(name, _OWNER, "a numeric array of shape (n, n_visible)", x)
+        t = torch.from_numpy(arr.astype(np.float64, copy=False))
+    if t.ndim != 2 or t.shape[1] != model.n_visible or t.shape[0] < 1:
+        raise ValueError(
+            f"The {name!r} parameter of {_OWNER} must have shape (n, {model.n_visible}) with n >= 1, "
+            f"one row per sample. Got shape {tuple(t.shape)} instead."
+        )
+    t = t.to(device=model.device, dtype=model.dtype)
+    if not torch.isfinite(t).all():
+        raise ValueError(f"The {name!r} parameter of {_OWNER} must be finite. Got NaN or inf.")
+    if model._binary_visible and ((t < 0) | (t > 1)).any():
+        raise ValueError(f"The {name!r} parameter of {_OWNER} must hold values in [0, 1] for a "
+                         f"{type(model).__name__}. Got values in [{float(t.min()):g}, "
+                         f"{float(t.max()):g}] instead.")
+    return t.contiguous()
+
+
+def training_data(model, data, test_data):
+    if hasattr(data, "train") and hasattr(data, "test"):  # a DataSet
+        data, test_data = data.train, data.test if test_data is None else test_data
+    train = _as_rows(model, data, "data")
+    return train, None if test_data is None else _as_rows(model, test_data, "test_data")

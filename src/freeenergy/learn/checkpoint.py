@@ -1,0 +1,172 @@
+"""Training checkpoints: one file that lets a killed run continue exactly where it stopped.
+
+Format: one ``torch.save`` archive, written atomically (temporary file + rename, so a crash
+mid-write leaves the previous checkpoint intact), read back with ``weights_only=True``::
+
+    {"metadata": JSON text {"format": "freeenergy-checkpoint", "version": 1, "epoch",
+                            "model": {"class", "n_visible", "n_hidden", "dtype", "extra"},
+                            "arguments": {training arguments, the data digest included},
+                            "stop_reason"},
+     "model": {parameter name: tensor},     # model state after `epoch` epochs
+     "velocity": {parameter name: tensor},  # momentum buffers
+     "chains": tensor or None,              # PCD persistent chains (hidden states)
+     "generator": uint8 tensor,             # torch.Generator state
+     "history": {column: float64 tensor}}   # the TrainingHistory so far
+
+All tensors are stored on the CPU.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from freeenergy._io import atomic_write, dumps
+from freeenergy.learn.history import COLUMNS, TrainingHistory
+from freeenergy.models.rbm import _MODEL_CLASSES
+
+__all__ = ["CHECKPOINT_FORMAT", "Checkpoint", "load_checkpoint"]
+
+CHECKPOINT_FORMAT = "freeenergy-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+def model_metadata(model) -> dict[str, Any]:
+    return {
+        "class": type(model).__name__, "n_visible": model.n_visible, "n_hidden": model.n_hidden,
+        "dtype": str(model.dtype).removeprefix("torch."), "extra": model._extra_args(),
+    }
+
+
+def _cpu(tensors: dict) -> dict:
+    return {k: v.detach().to("cpu", copy=True) for k, v in tensors.items()}
+
+
+def write_checkpoint(path, model, state, epoch: int, history: TrainingHistory,
+                     arguments: dict) -> Path:
+    """Write the full training state after ``epoch`` epochs to ``path`` atomically."""
+    meta = {
+        "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "epoch": epoch,
+        "model": model_metadata(model), "arguments": arguments, "stop_reason": history.stop_reason,
+    }
+    payload = {
+        "metadata": dumps(meta),
+        "model": _cpu(model.state_dict()),
+        "velocity": _cpu(state.velocity),
+        "chains": None if state.chains is None else state.chains.detach().to("cpu", copy=True),
+        "generator": state.generator.get_state(),
+        "history": {c: torch.from_numpy(getattr(history, c).astype("float64")) for c in COLUMNS},
+    }
+    return atomic_write(path, lambda tmp: torch.save(payload, tmp))
+
+
+def read_checkpoint(path) -> tuple[dict, dict]:
+    """``(metadata, payload)`` of a checkpoint file, with clear errors for anything else."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"A checkpoint path must be a str or os.PathLike. Got {path!r} instead.")
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No checkpoint file at '{path}'.")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for truncated / foreign files
+        reason = " ".join(str(exc).split())[:200]
+        raise ValueError(
+            f"Cannot read '{path}' as a freeenergy checkpoint: it is truncated, corrupt or not a "
+            f"torch archive ({type(exc).__name__}: {reason})."
+        ) from exc
+    keys = {"metadata", "model", "velocity", "chains", "generator", "history"}
+    if not (isinstance(payload, dict) and keys <= payload.keys()):
+        raise ValueError(
+            f"'{path}' is not a freeenergy checkpoint (write one with train_rbm(..., "
+            f"checkpoint=path)); model files written by model.save are read with load_model."
+        )
+    try:
+        meta = json.loads(payload["metadata"])
+    except (TypeError, ValueError):
+        raise ValueError(f"'{path}' is not a freeenergy checkpoint: its metadata is not JSON.") from None
+    if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"'{path}' is not a freeenergy checkpoint (format is not {CHECKPOINT_FORMAT!r}).")
+    if not isinstance(meta.get("version"), int) or meta["version"] > CHECKPOINT_VERSION:
+        raise ValueError(
+            f"'{path}' has checkpoint format version {meta.get('version')!r}; this freeenergy "
+            f"reads versions up to {CHECKPOINT_VERSION}. Upgrade freeenergy to read it."
+        )
+    if meta.get("model", {}).get("class") not in _MODEL_CLASSES:
+        raise ValueError(f"'{path}' holds an unknown model class {meta['model'].get('class')!r}.")
+    return meta, payload
+
+
+def history_from(meta: dict, payload: dict) -> TrainingHistory:
+    cols = {c: payload["history"][c].numpy() for c in COLUMNS}
+    return TrainingHistory(**cols, arguments=meta["arguments"], stop_reason=meta["stop_reason"])
+
+
+@dataclass(frozen=True, eq=False)
+class Checkpoint:
+    """A checkpoint read back by :func:`load_checkpoint`.
+
+    Attributes
+    ----------
+    model : BernoulliRBM or GaussianBernoulliRBM
+        The model after ``epoch`` epochs (on the CPU).
+    epoch : int
+        Number of completed epochs.
+    history : TrainingHistory
+        The diagnostics up to ``epoch``.
+    arguments : dict
+        The training arguments of the run.
+    path : pathlib.Path
+        The file read.
+    """
+
+    model: torch.nn.Module
+    epoch: int
+    history: TrainingHistory
+    arguments: dict
+    path: Path
+
+
+def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
+    """Read a checkpoint written by ``train_rbm(..., checkpoint=path)``.
+
+    Use it to inspect or keep the last good model of a run; to continue training pass the
+    path as ``train_rbm(..., resume=path)`` instead.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at ``path``.
+    ValueError
+        If the file is truncated, corrupt, of another kind, or from a newer format version.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from freeenergy.models import BernoulliRBM
+    >>> from freeenergy.learn import train_rbm, load_checkpoint
+    >>> data = (np.random.default_rng(0).random((50, 6)) < 0.3).astype(float)
+    >>> path = os.path.join(tempfile.mkdtemp(), "run.ckpt")
+    >>> _ = train_rbm(BernoulliRBM(6, 3, seed=0), data, epochs=2, batch_size=10, seed=0,
+    ...               checkpoint=path)
+    >>> ckpt = load_checkpoint(path)
+    >>> ckpt.epoch, ckpt.history.epoch.tolist(), ckpt.arguments["method"]
+    (2, [0, 1, 2], 'cd')
+    """
+    meta, payload = read_checkpoint(path)
+    m = meta["model"]
+    try:
+        model = _MODEL_CLASSES[m["class"]](m["n_visible"], m["n_hidden"], dtype=m["dtype"], seed=0,
+                                            **dict(m.get("extra") or {}))
+        model.load_state_dict(payload["model"])
+        history = history_from(meta, payload)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        reason = " ".join(str(exc).split())[:300]
+        raise ValueError(f"'{path}' is a damaged freeenergy checkpoint: {reason}") from None
+    return Checkpoint(model, int(meta["epoch"]), history, meta["arguments"], Path(path))

@@ -1,0 +1,325 @@
+"""train_rbm: CD-k / PCD learning, reproducibility, checkpoints and resumption, monitors.
+
+Learning is checked with the exact log-likelihood (log Z by enumeration of 16 hidden units) on
+scikit-learn's 8x8 digits, thresholded at 0.5 (Hinton 2002 for CD, Tieleman 2008 for PCD).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from freeenergy.data import load_digits
+from freeenergy.estimate import exact_log_partition
+from freeenergy.learn import (
+    ExplosionRule,
+    TrainingError,
+    TrainingHistory,
+    TrainingWarning,
+    load_checkpoint,
+    train_rbm,
+    weight_statistics,
+)
+from freeenergy.models import BernoulliRBM, GaussianBernoulliRBM
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits(binarize="threshold")
+
+
+@pytest.fixture(scope="module")
+def small():
+    """A tiny binary data set for fast mechanics tests."""
+    rng = np.random.default_rng(0)
+    return (rng.random((60, 10)) < 0.3).astype(np.float64)
+
+
+def same_parameters(a, b) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(),
+                                                 strict=True))
+
+
+# ---------------------------------------------------------------------------- learning
+def test_cd1_raises_exact_train_log_likelihood_on_digits(digits):
+    rbm = BernoulliRBM(64, 16, seed=0)
+    history = train_rbm(rbm, digits, epochs=4, lr=0.05, seed=0)
+    ll = history.train_log_likelihood
+    assert history.epoch.tolist() == [0, 1, 2, 3, 4]
+    assert ll[0] == pytest.approx(-64 * math.log(2), abs=0.5)  # near-uniform start
+    assert ll[-1] > ll[0] + 15 and ll[-1] > ll[1]
+    assert np.isfinite(history.test_log_likelihood).all()
+    # The reported values are the exact ones.
+    log_z = exact_log_partition(rbm).log_z
+    assert history.log_z[-1] == pytest.approx(log_z, rel=1e-12)
+    expected = float(rbm.log_prob(digits.train, log_z).detach().mean())
+    assert history.train_log_likelihood[-1] == pytest.approx(expected, rel=1e-10)
+
+
+def test_pcd_learns_and_keeps_batch_size_chains(digits, tmp_path):
+    rbm = BernoulliRBM(64, 16, seed=0)
+    path = tmp_path / "pcd.ckpt"
+    history = train_rbm(rbm, digits, method="pcd", epochs=3, lr=0.05, batch_size=50, seed=0,
+                        checkpoint=path)
+    assert history.train_log_likelihood[-1] > history.train_log_likelihood[0] + 15
+    chains = torch.load(path, weights_only=True)["chains"]
+    assert chains.shape == (50, 16)
+    assert set(chains.unique().tolist()) <= {0.0, 1.0}
+
+
+def test_cd_k_and_monitors(digits):
+    rbm = BernoulliRBM(64, 16, seed=1)
+    history = train_rbm(rbm, digits.train[:300], k=3, epochs=2, lr=0.05, seed=0, exact_every=0)
+    assert np.isnan(history.log_z).all() and np.isnan(history.test_free_energy).all()
+    assert np.isnan(history.reconstruction_error[0]) and (history.reconstruction_error[1:] > 0).all()
+    stats = weight_statistics(rbm)
+    assert history.beta_eff[-1] == stats["beta_eff"]
+    assert history.beta_eff[-1] == pytest.approx(float(torch.linalg.matrix_norm(rbm.weight.detach(), 2)))
+    assert history.weight_norm[-1] == pytest.approx(float(rbm.weight.detach().norm()))
+    assert history.weight_max[-1] == pytest.approx(float(rbm.weight.detach().abs().max()))
+    mean_f = float(rbm.free_energy(digits.train[:300]).detach().mean())
+    assert history.train_free_energy[-1] == pytest.approx(mean_f)
+    assert (history.seconds[1:] > 0).all() and history.seconds[0] == 0
+
+
+def test_gaussian_bernoulli_rbm_learns():
+    rng = np.random.default_rng(0)
+    x = np.concatenate([rng.normal(2, 1, (100, 3)), rng.normal(-2, 1, (100, 3))])
+    rbm = GaussianBernoulliRBM(3, 2, seed=0)
+    history = train_rbm(rbm, x, epochs=5, lr=0.05, batch_size=20, seed=0)
+    # From a single unit Gaussian (about -10.2 nats) towards the two-cluster mixture (about -5).
+    assert history.train_log_likelihood[-1] > history.train_log_likelihood[0] + 3
+
+
+def test_frozen_parameter_is_not_trained(small):
+    rbm = BernoulliRBM(10, 3, seed=0)
+    rbm.hidden_bias.requires_grad_(False)
+    before = rbm.hidden_bias.detach().clone()
+    train_rbm(rbm, small, epochs=2, batch_size=10, seed=0, exact_every=0)
+    assert torch.equal(rbm.hidden_bias.detach(), before)
+
+
+# ---------------------------------------------------------------------------- reproducibility
+def test_same_seed_is_bit_identical(small):
+    a, b, c = (BernoulliRBM(10, 4, seed=0) for _ in range(3))
+    ha = train_rbm(a, small, method="pcd", epochs=3, batch_size=7, seed=5)
+    hb = train_rbm(b, small, method="pcd", epochs=3, batch_size=7, seed=5)
+    train_rbm(c, small, method="pcd", epochs=3, batch_size=7, seed=6)
+    assert same_parameters(a, b) and not same_parameters(a, c)
+    assert np.array_equal(ha.train_free_energy, hb.train_free_energy)
+    assert ha.arguments["seed"] == 5
+
+
+def test_seed_none_records_the_seed_used(small):
+    a = BernoulliRBM(10, 4, seed=0)
+    history = train_rbm(a, small, epochs=2, batch_size=10)
+    b = BernoulliRBM(10, 4, seed=0)
+    train_rbm(b, small, epochs=2, batch_size=10, seed=history.arguments["seed"])
+    assert same_parameters(a, b)
+
+
+@pytest.mark.parametrize("method", ["cd", "pcd"])
+def test_resume_continues_bit_identically(digits, tmp_path, method):
+    kw = {"method": method, "lr": 0.05, "momentum": 0.5, "weight_decay": 1e-3, "batch_size": 64,
+          "seed": 3, "test_data": digits.test}
+    straight = BernoulliRBM(64, 16, seed=0)
+    full = train_rbm(straight, digits.train, epochs=4, **kw)
+    path = tmp_path / "run.ckpt"
+    first = BernoulliRBM(64, 16, seed=0)
+    train_rbm(first, digits.train, epochs=2, checkpoint=path, **kw)
+    assert load_checkpoint(path).epoch == 2
+    resumed = BernoulliRBM(64, 16, seed=99)  # parameters come from the checkpoint
+    kw.pop("seed")
+    history = train_rbm(resumed, digits.train, epochs=4, resume=path, checkpoint=path, **kw)
+    assert same_parameters(straight, resumed)
+    assert history.epoch.tolist() == [0, 1, 2, 3, 4]
+    for name in ("train_free_energy", "test_free_energy", "beta_eff", "log_z", "reconstruction_error"):
+        np.testing.assert_array_equal(getattr(history, name), getattr(full, name))
+    assert load_checkpoint(path).epoch == 4
+
+
+def test_resume_rejects_a_different_model_or_arguments(small, tmp_path):
+    path = tmp_path / "run.ckpt"
+    train_rbm(BernoulliRBM(10, 4, seed=0), small, epochs=1, batch_size=10, seed=0, checkpoint=path)
+    with pytest.raises(ValueError, match=r"n_hidden=4.*n_hidden=5"):
+        train_rbm(BernoulliRBM(10, 5), small, epochs=2, batch_size=10, resume=path)
+    with pytest.raises(ValueError, match=r"GaussianBernoulliRBM"):
+        train_rbm(GaussianBernoulliRBM(10, 4), small, epochs=2, batch_size=10, resume=path)
+    with pytest.raises(ValueError, match=r"lr=0.01 there, 0.02 here"):
+        train_rbm(BernoulliRBM(10, 4), small, epochs=2, batch_size=10, lr=0.02, resume=path)
+    with pytest.raises(ValueError, match=r"seed=0 there, 1 here"):
+        train_rbm(BernoulliRBM(10, 4), small, epochs=2, batch_size=10, seed=1, resume=path)
+    with pytest.raises(ValueError, match=r"data_digest"):
+        train_rbm(BernoulliRBM(10, 4), 1 - small, epochs=2, batch_size=10, resume=path)
+    with pytest.raises(ValueError, match=r"'epochs' \(the total\) is 0"):
+        train_rbm(BernoulliRBM(10, 4), small, epochs=0, batch_size=10, resume=path)
+
+
+def test_resume_from_missing_or_foreign_file(small, tmp_path):
+    with pytest.raises(FileNotFoundError, match="No checkpoint file"):
+        train_rbm(BernoulliRBM(10, 4), small, resume=tmp_path / "nope.ckpt")
+    junk = tmp_path / "junk.ckpt"
+    junk.write_bytes(b"not a torch file")
+    with pytest.raises(ValueError, match="truncated, corrupt"):
+        train_rbm(BernoulliRBM(10, 4), small, resume=junk)
+    model_file = BernoulliRBM(10, 4).save(tmp_path / "model.pt")
+    with pytest.raises(ValueError, match="not a freeenergy checkpoint"):
+        load_checkpoint(model_file)
+
+
+def test_checkpoint_every(small, tmp_path):
+    path = tmp_path / "run.ckpt"
+    seen = []
+    def spy(epoch, model, history):
+        seen.append(load_checkpoint(path).epoch if path.exists() else None)
+    train_rbm(BernoulliRBM(10, 4, seed=0), small, epochs=5, batch_size=10, seed=0, checkpoint=path,
+              checkpoint_every=2, callbacks=[spy])
+    assert seen == [None, 2, 2, 4, 5]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+# ---------------------------------------------------------------------------- divergence
+def _blow_up_at(epoch_to_break):
+    def callback(epoch, model, history):
+        if epoch == epoch_to_break:
+            with torch.no_grad():
+                model.weight.mul_(1e306)  # finite now, overflowing in the next epoch
+    return callback
+
+
+def test_nan_stops_with_training_error_and_keeps_the_good_checkpoint(digits, tmp_path):
+    path = tmp_path / "run.ckpt"
+    rbm = BernoulliRBM(64, 16, seed=0)
+    snapshots = {}
+    def keep_file(epoch, model, history):
+        snapshots[epoch] = (path.read_bytes(), {k: v.clone() for k, v in model.state_dict().items()})
+    with pytest.raises(TrainingError, match=r"epoch 3 of train_rbm: weight_norm became inf") as info:
+        train_rbm(rbm, digits, epochs=5, lr=0.05, seed=0, checkpoint=path,
+                  callbacks=[keep_file, _blow_up_at(2)])
+    err = info.value
+    assert err.epoch == 3 and err.quantity == "weight_norm" and err.checkpoint == str(path)
+    assert "restored to its parameters after epoch 2" in str(err)
+    assert isinstance(err.history, TrainingHistory) and err.history.epoch.tolist() == [0, 1, 2]
+    assert err.history.stop_reason == "diverged"
+    assert path.read_bytes() == snapshots[2][0]  # the file on disk is the epoch-2 checkpoint
+    ckpt = load_checkpoint(path)
+    assert ckpt.epoch == 2 and same_parameters(ckpt.model, rbm)
+    assert all(torch.equal(v, snapshots[2][1][k]) for k, v in rbm.state_dict().items())
+
+
+def test_huge_learning_rate_raises_and_restores(digits):
+    rbm = BernoulliRBM(64, 16, seed=0)
+    start = {k: v.clone() for k, v in rbm.state_dict().items()}
+    with pytest.raises(TrainingError, match=r"epoch 1 .*Lower 'lr' \(1e\+300\)") as info:
+        train_rbm(rbm, digits, epochs=3, lr=1e300, seed=0)
+    assert info.value.epoch == 1 and info.value.checkpoint is None
+    assert all(torch.equal(v, start[k]) for k, v in rbm.state_dict().items())
+
+
+def test_quiet_turns_the_error_into_a_warning(digits):
+    rbm = BernoulliRBM(64, 16, seed=0)
+    with pytest.warns(TrainingWarning, match="diverged in epoch 2"):
+        history = train_rbm(rbm, digits, epochs=4, lr=0.05, seed=0, quiet=True,
+                            callbacks=[_blow_up_at(1)])
+    assert history.stop_reason == "diverged" and history.epoch.tolist() == [0, 1]
+    assert all(torch.isfinite(p).all() for p in rbm.parameters())
+
+
+def test_exploding_weights_warn_with_the_epoch(digits):
+    rbm = BernoulliRBM(64, 16, seed=0)
+    with pytest.warns(TrainingWarning, match=r"exploding at epoch 1 .*max \|W\|") as record:
+        history = train_rbm(rbm, digits, epochs=3, lr=1e3, seed=0, exact_every=0)
+    assert len(record) == 1  # once per call
+    assert history.beta_eff[1] > 1e3 * history.beta_eff[0]
+    # Disabled rule: no warning.
+    train_rbm(BernoulliRBM(64, 16, seed=0), digits, epochs=1, lr=1e3, seed=0, exact_every=0,
+              explosion=None)
+
+
+def test_explosion_rule():
+    rule = ExplosionRule(max_weight=math.inf, growth=2.0, patience=3)
+    assert rule.check([1, 3, 7, 15], [0.1] * 4).startswith("beta_eff grew by more than x2")
+    assert rule.check([1, 3, 5, 15], [0.1] * 4) is None  # 5 < 2 * 3
+    assert rule.check([3, 7, 15], [0.1] * 3) is None  # too few epochs
+    assert ExplosionRule(max_weight=1.0).check([1.0], [1.5]) == "max |W| = 1.5 exceeds 1"
+    with pytest.raises(ValueError, match="The 'growth' parameter of ExplosionRule must be a float > 1"):
+        ExplosionRule(growth=1.0)
+    with pytest.raises(ValueError, match="The 'patience' parameter of ExplosionRule"):
+        ExplosionRule(patience=0)
+
+
+# ---------------------------------------------------------------------------- callbacks, history
+def test_callback_can_stop_and_must_return_none_or_stop(small, tmp_path):
+    calls = []
+    def stop_at_2(epoch, model, history):
+        calls.append((epoch, len(history)))
+        return "stop" if epoch == 2 else None
+    path = tmp_path / "run.ckpt"
+    history = train_rbm(BernoulliRBM(10, 4, seed=0), small, epochs=10, batch_size=10, seed=0,
+                        callbacks=[stop_at_2], checkpoint=path, checkpoint_every=5)
+    assert calls == [(1, 2), (2, 3)] and history.stop_reason == "callback"
+    assert load_checkpoint(path).epoch == 2  # stopping writes a final checkpoint
+    with pytest.raises(ValueError, match=r"must return None or 'stop'.*returned 3 at epoch 1"):
+        train_rbm(BernoulliRBM(10, 4), small, epochs=2, batch_size=10, callbacks=[lambda *a: 3])
+
+
+def test_history_is_frozen_and_json_ready(small):
+    history = train_rbm(BernoulliRBM(10, 4, seed=0), small, epochs=2, batch_size=10, seed=0)
+    text = json.dumps(history.as_dict(), allow_nan=False)
+    assert json.loads(text)["arguments"]["method"] == "cd"
+    with pytest.raises(ValueError):
+        history.beta_eff[0] = 1.0
+    with pytest.raises(AttributeError):
+        history.stop_reason = "x"
+    assert len(history.rows()) == len(history) == 3
+
+
+def test_progress_bar(small, capsys):
+    train_rbm(BernoulliRBM(10, 4, seed=0), small, epochs=1, batch_size=10, seed=0, progress=True)
+    assert "train_rbm" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------- argument errors
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"lr": -1}, "The 'lr' parameter of train_rbm must be a float > 0. Got -1 instead."),
+        ({"lr": math.nan}, "The 'lr' parameter of train_rbm must be a finite real number"),
+        ({"momentum": 1.0}, "The 'momentum' parameter of train_rbm must be a float in [0, 1). Got 1.0"),
+        ({"weight_decay": -0.1}, "The 'weight_decay' parameter of train_rbm must be a float >= 0"),
+        ({"method": "sgd"}, "The 'method' parameter of train_rbm must be 'cd' or 'pcd'. Got 'sgd'"),
+        ({"k": 0}, "The 'k' parameter of train_rbm must be an int >= 1. Got 0 instead."),
+        ({"epochs": -1}, "The 'epochs' parameter of train_rbm must be an int >= 0"),
+        ({"batch_size": 2.5}, "The 'batch_size' parameter of train_rbm must be an int >= 1"),
+        ({"seed": -3}, "The 'seed' parameter of train_rbm must be an int >= 0"),
+        ({"checkpoint_every": 0}, "The 'checkpoint_every' parameter of train_rbm must be an int >= 1"),
+        ({"exact_every": -1}, "The 'exact_every' parameter of train_rbm must be an int >= 0"),
+        ({"callbacks": [1]}, "The 'callbacks' parameter of train_rbm must be an iterable of callables"),
+        ({"checkpoint": 3}, "The 'checkpoint' parameter of train_rbm must be a path"),
+        ({"explosion": 2.0}, "The 'explosion' parameter of train_rbm must be an ExplosionRule or None"),
+        ({"progress": 1}, "The 'progress' parameter of train_rbm must be a bool"),
+        ({"test_data": np.zeros((3, 9))}, r"The 'test_data' parameter of train_rbm must have shape (n, 10)"),
+    ],
+)
+def test_argument_errors(small, kwargs, message):
+    with pytest.raises(ValueError) as info:
+        train_rbm(BernoulliRBM(10, 4), small, **kwargs)
+    assert message in str(info.value)
+
+
+def test_data_errors(small):
+    rbm = BernoulliRBM(10, 4)
+    with pytest.raises(ValueError, match=r"must have shape \(n, 10\).*Got shape \(60, 9\)"):
+        train_rbm(rbm, small[:, :9])
+    with pytest.raises(ValueError, match=r"values in \[0, 1\].*Got values in \[0, 2\]"):
+        train_rbm(rbm, small * 2)
+    with pytest.raises(ValueError, match="must be finite"):
+        train_rbm(rbm, np.full((4, 10), np.nan))
+    with pytest.raises(ValueError, match="numeric array"):
+        train_rbm(rbm, np.array([["a"] * 10]))
+    with pytest.raises(TypeError, match="The 'model' parameter of train_rbm must be a BernoulliRBM"):
+        train_rbm(torch.nn.Linear(2, 2), small)

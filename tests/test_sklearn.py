@@ -1,0 +1,157 @@
+"""freeenergy.sklearn.BernoulliRBM: the scikit-learn contract and true log-likelihood scores."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+from sklearn.neural_network import BernoulliRBM as SklearnRBM
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from freeenergy.data import load_digits
+from freeenergy.estimate import exact_log_partition
+from freeenergy.models import BernoulliRBM as TorchRBM
+from freeenergy.sklearn import EXPECTED_FAILED_CHECKS, BernoulliRBM
+
+# A Pipeline mutates its own `steps` while fitting; these two are about Pipeline, not us.
+_PIPELINE_XFAIL = {
+    "check_estimators_overwrite_params": "Pipeline fits its steps in place",
+    "check_dont_overwrite_parameters": "Pipeline fits its steps in place",
+}
+
+
+@parametrize_with_checks([BernoulliRBM(n_iter=2)], expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
+def test_sklearn_contract(estimator, check):
+    check(estimator)
+
+
+@parametrize_with_checks(
+    [make_pipeline(MinMaxScaler(clip=True), BernoulliRBM(n_iter=2, random_state=0))],
+    expected_failed_checks=lambda est: _PIPELINE_XFAIL,
+)
+def test_sklearn_contract_on_unit_interval_data(estimator, check):
+    """The checks above that feed data outside [0, 1] pass once it is rescaled into it."""
+    check(estimator)
+
+
+@pytest.fixture(scope="module")
+def binary():
+    return (np.random.default_rng(0).random((200, 8)) < 0.3).astype(np.float64)
+
+
+def _torch_model(est) -> TorchRBM:
+    model = TorchRBM(est.n_features_in_, est.n_components, seed=0)
+    with torch.no_grad():
+        model.weight.copy_(torch.from_numpy(est.components_.T))
+        model.visible_bias.copy_(torch.from_numpy(est.intercept_visible_))
+        model.hidden_bias.copy_(torch.from_numpy(est.intercept_hidden_))
+    return model
+
+
+def test_score_samples_is_the_exact_log_likelihood(binary):
+    est = BernoulliRBM(n_components=5, n_iter=5, learning_rate=0.1, random_state=0).fit(binary)
+    model = _torch_model(est)
+    log_z = exact_log_partition(model).log_z
+    assert est.log_z_ == pytest.approx(log_z, rel=1e-12)
+    assert est.log_z_estimate_.method == "exact"
+    expected = model.log_prob(binary, log_z).detach().numpy()
+    np.testing.assert_allclose(est.score_samples(binary), expected, rtol=1e-12)
+    everything = np.array(list(itertools.product([0.0, 1.0], repeat=8)))
+    assert np.exp(est.score_samples(everything)).sum() == pytest.approx(1.0, rel=1e-12)
+    assert est.score(binary) == pytest.approx(expected.mean(), rel=1e-12)
+
+
+def test_score_samples_differs_from_sklearn_pseudo_likelihood(binary):
+    """scikit-learn's score_samples is a one-pixel pseudo-likelihood (n_features times the
+    log-conditional of a random pixel); ours is log p(v). Same parameters, different numbers."""
+    ours = BernoulliRBM(n_components=5, n_iter=5, learning_rate=0.1, random_state=0).fit(binary)
+    theirs = SklearnRBM(n_components=5, random_state=0)
+    theirs.components_ = ours.components_.copy()
+    theirs.intercept_hidden_ = ours.intercept_hidden_.copy()
+    theirs.intercept_visible_ = ours.intercept_visible_.copy()
+    theirs.n_features_in_ = 8
+    theirs.random_state_ = np.random.RandomState(0)
+    pseudo, exact = theirs.score_samples(binary), ours.score_samples(binary)
+    assert not np.allclose(pseudo, exact, rtol=0.05)
+    everything = np.array(list(itertools.product([0.0, 1.0], repeat=8)))
+    theirs.random_state_ = np.random.RandomState(0)
+    assert not np.isclose(np.exp(theirs.score_samples(everything)).sum(), 1.0, rtol=0.1)
+
+
+def test_ais_when_both_layers_are_large():
+    pytest.importorskip("freeenergy.estimate.ais")
+    x = (np.random.default_rng(1).random((300, 22)) < 0.3).astype(np.float64)
+    est = BernoulliRBM(n_components=21, n_iter=3, learning_rate=0.1, ais_chains=64,
+                       ais_betas=np.linspace(0.0, 1.0, 300), random_state=0).fit(x)
+    estimate = est.log_z_estimate_
+    assert estimate.method == "ais"
+    exact = exact_log_partition(_torch_model(est)).log_z
+    assert abs(estimate.log_z - exact) < max(6 * estimate.stderr, 0.05)
+    exact_est = BernoulliRBM(**{**est.get_params(), "log_z_method": "exact"}).fit(x)
+    assert exact_est.log_z_ == pytest.approx(exact, rel=1e-12)  # same random_state, same model
+
+
+def test_fit_learns_digits():
+    digits = load_digits(binarize="threshold")
+    est = BernoulliRBM(n_components=16, n_iter=3, learning_rate=0.05, batch_size=20, random_state=0)
+    before = -64 * np.log(2)
+    est.fit(digits.train)
+    assert est.score(digits.test) > before + 15
+
+
+def test_partial_fit_continues_pcd_chains(binary):
+    est = BernoulliRBM(n_components=4, method="pcd", batch_size=10, random_state=0)
+    est.partial_fit(binary[:100])
+    assert est.h_samples_.shape == (10, 4)
+    w1 = est.components_.copy()
+    est.partial_fit(binary[100:])
+    assert not np.array_equal(w1, est.components_)
+    with pytest.raises(ValueError, match="features"):
+        est.partial_fit(binary[:, :5])
+    assert BernoulliRBM(random_state=0).fit(binary).h_samples_ is None  # CD keeps no chains
+
+
+def test_fit_is_reproducible(binary):
+    a = BernoulliRBM(n_components=4, method="pcd", k=2, random_state=3).fit(binary)
+    b = BernoulliRBM(n_components=4, method="pcd", k=2, random_state=3).fit(binary)
+    np.testing.assert_array_equal(a.components_, b.components_)
+
+
+def test_transform_sample_and_gibbs(binary):
+    est = BernoulliRBM(n_components=4, random_state=0).fit(binary)
+    probs = est.transform(binary)
+    expected = _torch_model(est).hidden_probs(binary).detach().numpy()
+    np.testing.assert_allclose(probs, expected, rtol=1e-12)
+    assert est.get_feature_names_out().tolist() == [f"bernoullirbm{i}" for i in range(4)]
+    s1 = est.sample(5, n_steps=10, random_state=1)
+    assert s1.shape == (5, 8) and set(np.unique(s1)) <= {0.0, 1.0}
+    np.testing.assert_array_equal(s1, est.sample(5, n_steps=10, random_state=1))
+    v = est.gibbs(binary[:3])
+    assert v.shape == (3, 8) and set(np.unique(v)) <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"n_components": 0}, "The 'n_components' parameter of BernoulliRBM must be an int >= 1"),
+        ({"learning_rate": -1}, "The 'learning_rate' parameter of BernoulliRBM must be a float > 0"),
+        ({"method": "x"}, "The 'method' parameter of BernoulliRBM must be 'cd' or 'pcd'"),
+        ({"log_z_method": "mf"}, "The 'log_z_method' parameter of BernoulliRBM must be 'auto'"),
+        ({"k": 0}, "The 'k' parameter of BernoulliRBM must be an int >= 1"),
+    ],
+)
+def test_invalid_parameters(binary, params, message):
+    with pytest.raises(ValueError, match=message):
+        BernoulliRBM(**params).fit(binary)
+
+
+def test_inputs_must_lie_in_the_unit_interval(binary):
+    with pytest.raises(ValueError, match=r"values in \[0, 1\].*MinMaxScaler"):
+        BernoulliRBM().fit(binary * 3)
+    est = BernoulliRBM(random_state=0).fit(binary)
+    with pytest.raises(ValueError, match="Negative values in data"):
+        est.score_samples(binary - 1)
