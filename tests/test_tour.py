@@ -61,3 +61,18 @@ def test_legendre_chapter_finds_the_inequivalent_levels(quick_tour):
     assert numbers["wang_landau_size"] == 8
     assert max(numbers["wang_landau_abs_free_energy_error_per_site"].values()) < 1e-2
     assert numbers["max_abs_biconjugate_vs_envelope"] < 1e-3
+
+
+def test_rbm_chapter_checks_every_estimator_against_exact_log_z(quick_tour):
+    out, _result = quick_tour
+    numbers = json.loads((out / "results.json").read_text())["chapters"]["rbm_free_energy"]
+    assert set(numbers["models"]) == {"CD-1", "PCD"}
+    for row in numbers["models"].values():
+        # fixed seeds; each |z| < 4 fails with probability ~6e-5 for a calibrated estimator
+        assert abs(row["ais_log_z"] - row["exact_log_z"]) < 4 * row["ais_stderr"]
+        assert abs(row["reverse_ais_log_z"] - row["exact_log_z"]) < 4 * row["reverse_ais_stderr"]
+        assert row["test_log_likelihood"] > -25.0  # the independent (base-rate) model scores about -24.5
+    # F(T) -> E_0 from below: 0 <= E_0 - F <= T log(2^(64 + 16))
+    e0 = numbers["models"]["CD-1"]["ground_state_energy"]
+    gap = e0 - numbers["free_energy_at_T_min"]
+    assert 0 <= gap <= numbers["T_min"] * 80 * 0.6931471805599453

@@ -308,6 +308,10 @@ def build_parser() -> argparse.ArgumentParser:
     _output_args(p, "draw log g(E) per spin")
     p.set_defaults(run=_cmd_dos)
 
+    from freeenergy._cli_rbm import add_rbm_commands
+
+    add_rbm_commands(sub)
+
     p = sub.add_parser(
         "tour",
         help="the main job: every chapter on embedded data, with an HTML report",
@@ -328,9 +332,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
         return args.run(args)
-    except (CLIError, ValueError) as exc:
+    except (CLIError, ValueError, FileNotFoundError) as exc:
         print(f"freeenergy: error: {exc}", file=sys.stderr)
         return 2
+    except RuntimeError as exc:  # a library failure with its own message (TrainingError, DownloadError)
+        if type(exc).__module__.split(".")[0] != "freeenergy":
+            raise
+        print(f"freeenergy: error: {exc}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # e.g. `freeenergy dos | head`: stop quietly, like other Unix tools
         sys.stdout = open(os.devnull, "w")  # the interpreter flushes stdout at exit
         return 0

@@ -206,3 +206,23 @@ def plot_entropy_hull(
         fig.suptitle(title)
     fig.tight_layout()
     return save(fig, path)
+
+
+def plot_image_grid(
+    images: np.ndarray, shape: tuple[int, int], path: str | os.PathLike, *, title: str = "", columns: int = 0
+) -> Path:
+    """Flattened images (one per row, values in [0, 1]) drawn as a grey-scale grid."""
+    images = np.asarray(images, dtype=float).reshape(-1, *shape)
+    n = images.shape[0]
+    cols = columns or int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    size = (cols * 0.9, rows * 0.9 + (0.4 if title else 0.0))
+    fig, axes = plt.subplots(rows, cols, figsize=size, squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, img in zip(axes.ravel(), images, strict=False):
+        ax.imshow(img, cmap="gray_r", vmin=0.0, vmax=1.0, interpolation="nearest")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    fig.tight_layout(pad=0.2)
+    return save(fig, path)
