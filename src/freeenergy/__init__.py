@@ -8,6 +8,7 @@ The public API is flat: ``import freeenergy as fe`` then ``fe.log_partition``,
 Conventions (k_B = 1, energies are minimised, nats) are in the README.
 """
 
+from freeenergy._lazy import lazy_attributes
 from freeenergy.dos import DensityOfStates
 from freeenergy.ensembles import (
     ensemble_inequivalence,
@@ -34,7 +35,22 @@ from freeenergy.wang_landau import wang_landau
 
 __version__ = "0.1.0"
 
+# torch-based names, imported on first use so that `import freeenergy` stays light
+_TORCH_NAMES = {
+    "BernoulliRBM": "freeenergy.models.rbm",
+    "GaussianBernoulliRBM": "freeenergy.models.rbm",
+    "load_model": "freeenergy.models.rbm",
+    "Estimate": "freeenergy.estimate",
+    "exact_log_partition": "freeenergy.estimate",
+    "ais": "freeenergy.estimate",
+    "reverse_ais": "freeenergy.estimate",
+    "log_likelihood": "freeenergy.estimate",
+    "train_rbm": "freeenergy.learn",
+}
+__getattr__ = lazy_attributes(__name__, _TORCH_NAMES)
+
 __all__ = [
+    *_TORCH_NAMES,
     "DensityOfStates",
     "IsingChain",
     "IsingLattice",

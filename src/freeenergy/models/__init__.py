@@ -9,9 +9,11 @@ Restricted Boltzmann machines (:mod:`freeenergy.models.rbm`, torch modules):
 with :func:`load_model`.
 """
 
+from freeenergy._lazy import lazy_attributes
 from freeenergy.models.ising import IsingChain, IsingLattice
 from freeenergy.models.kaufman import critical_temperature, onsager_free_energy
-from freeenergy.models.rbm import BernoulliRBM, GaussianBernoulliRBM, load_model
 
-__all__ = ["IsingChain", "IsingLattice", "critical_temperature", "onsager_free_energy"]
-__all__ += ["BernoulliRBM", "GaussianBernoulliRBM", "load_model"]
+_TORCH_NAMES = dict.fromkeys(("BernoulliRBM", "GaussianBernoulliRBM", "load_model"), "freeenergy.models.rbm")
+__getattr__ = lazy_attributes(__name__, _TORCH_NAMES)
+
+__all__ = ["IsingChain", "IsingLattice", "critical_temperature", "onsager_free_energy", *_TORCH_NAMES]
