@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install tour test test-slow bench lint
+.PHONY: install tour test test-slow bench bench-baselines lint
 
 $(BIN)/freeenergy: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,13 @@ test-slow: install
 	$(BIN)/python -m pytest -q -m slow
 
 bench: install
-	$(BIN)/python benchmarks/run_all.py
+	LEARNERGY_PATH=$(VENV)/learnergy-pkgs $(BIN)/python benchmarks/run_all.py
+
+# Optional comparison packages for `make bench` (skipped there when absent). learnergy goes into
+# its own folder without dependencies: its requirements would replace the pinned torch.
+bench-baselines: install
+	$(BIN)/pip install --quiet rbms 'torch==2.13.0'
+	$(BIN)/pip install --quiet --no-deps --target $(VENV)/learnergy-pkgs learnergy
 
 lint: install
 	$(BIN)/ruff check .

@@ -46,6 +46,8 @@ _TORCH_NAMES = {
     "reverse_ais": "freeenergy.estimate",
     "log_likelihood": "freeenergy.estimate",
     "train_rbm": "freeenergy.learn",
+    "estimate": "freeenergy.estimate",
+    "learn": "freeenergy.learn",
 }
 __getattr__ = lazy_attributes(__name__, _TORCH_NAMES)
 
