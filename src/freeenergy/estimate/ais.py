@@ -43,6 +43,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from freeenergy._params import check_int, check_real, fail
+from freeenergy._threads import threads_for
 from freeenergy.estimate._result import Estimate
 from freeenergy.models.rbm import BernoulliRBM, GaussianBernoulliRBM
 
@@ -453,7 +454,8 @@ def _run(model, owner, *, v0, betas, base, data, smoothing, seed, progress, reve
         path = path_cls(model, base_bias)
         rng = _Random(seed, model.device, owner)
         v = v0(path, rng)
-        log_w = _anneal(path, v, betas[::-1] if reverse else betas, rng, progress, owner)
+        with threads_for(v.shape[0] * model.n_visible * model.n_hidden):
+            log_w = _anneal(path, v, betas[::-1] if reverse else betas, rng, progress, owner)
     stats = _summary(log_w)
     log_z_base = path_cls.log_z_base(model, base_bias)
     rel = stats["rel"]

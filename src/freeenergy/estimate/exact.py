@@ -30,6 +30,7 @@ import torch
 from tqdm.auto import tqdm
 
 from freeenergy._params import check_int, fail
+from freeenergy._threads import threads_for
 from freeenergy.estimate._result import Estimate
 from freeenergy.models.rbm import BernoulliRBM, GaussianBernoulliRBM, softplus
 
@@ -120,7 +121,9 @@ def exact_log_partition(
     if not isinstance(progress, bool):
         raise fail("progress", "exact_log_partition", "a bool", progress)
     start = time.perf_counter()
-    with torch.no_grad():
+    # the work of the whole sum (2^min(n_v, n_h) configurations x the other layer) decides threads
+    work = 2 ** min(model.n_visible, model.n_hidden) * max(model.n_visible, model.n_hidden)
+    with torch.no_grad(), threads_for(work):
         log_z, n_configs, info = _EXACT[cls](model, layer, chunk_size, progress)
     info["seconds"] = time.perf_counter() - start
     return Estimate(log_z, 0.0, log_z, log_z, "exact", n_configs, info)

@@ -21,6 +21,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
+from freeenergy._threads import threads_for
 from freeenergy.learn import _kernels as K
 from freeenergy.learn._inputs import training_data, validate
 from freeenergy.learn.checkpoint import history_from, model_metadata, read_checkpoint, write_checkpoint
@@ -158,8 +159,9 @@ def train_rbm(
                          progress, quiet)
     train, test = training_data(model, data, test_data)
     run = _Run(model, train, test, cfg, opts)
-    run.start(seed, resume)
-    return run.loop()
+    with threads_for(batch_size * model.n_visible * model.n_hidden):
+        run.start(seed, resume)
+        return run.loop()
 
 
 def _digest(data: torch.Tensor) -> str:
