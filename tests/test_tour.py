@@ -72,6 +72,9 @@ def test_rbm_chapter_checks_every_estimator_against_exact_log_z(quick_tour):
         assert abs(row["ais_log_z"] - row["exact_log_z"]) < 4 * row["ais_stderr"]
         assert abs(row["reverse_ais_log_z"] - row["exact_log_z"]) < 4 * row["reverse_ais_stderr"]
         assert row["test_log_likelihood"] > -25.0  # the independent (base-rate) model scores about -24.5
+        # the bracket: RAISE below and forward AIS above the exact value, up to AIS noise
+        assert row["test_log_likelihood_raise"] < row["test_log_likelihood"] + 4 * row["ais_stderr"]
+        assert row["test_log_likelihood_forward_ais"] > row["test_log_likelihood"] - 4 * row["ais_stderr"]
     # F(T) -> E_0 from below: 0 <= E_0 - F <= T log(2^(64 + 16))
     e0 = numbers["models"]["CD-1"]["ground_state_energy"]
     gap = e0 - numbers["free_energy_at_T_min"]

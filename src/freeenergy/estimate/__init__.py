@@ -7,7 +7,8 @@
   from data (a stochastic upper bound), with standard errors and effective sample sizes.
 * :func:`log_likelihood` and :func:`bracket` (:mod:`freeenergy.estimate.likelihood`): mean
   ``log p(v)`` of a data set with the uncertainty of ``log Z`` carried through, and the
-  conservative / optimistic pair from reverse and forward AIS.
+  conservative / optimistic pair from reverse and forward AIS; :func:`raise_log_likelihood`,
+  the per-example reverse-annealing (RAISE) estimate, conservative for any data.
 """
 
 from freeenergy.estimate._result import Estimate
@@ -19,6 +20,7 @@ from freeenergy.estimate.likelihood import (
     LogLikelihood,
     bracket,
     log_likelihood,
+    raise_log_likelihood,
 )
 
 __all__ = [
@@ -32,5 +34,6 @@ __all__ = [
     "default_betas",
     "exact_log_partition",
     "log_likelihood",
+    "raise_log_likelihood",
     "reverse_ais",
 ]
