@@ -32,7 +32,8 @@ from tqdm.auto import tqdm
 from freeenergy._params import check_int, fail
 from freeenergy._threads import threads_for
 from freeenergy.estimate._result import Estimate
-from freeenergy.models.rbm import BernoulliRBM, GaussianBernoulliRBM, softplus
+from freeenergy.models._torch import softplus
+from freeenergy.models.rbm import BernoulliRBM, GaussianBernoulliRBM
 
 __all__ = ["MAX_ENUMERATED", "exact_log_partition", "register_exact"]
 

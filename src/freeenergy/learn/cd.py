@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from freeenergy._threads import threads_for
 from freeenergy.learn import _kernels as K
 from freeenergy.learn._inputs import training_data, validate
-from freeenergy.learn.checkpoint import history_from, model_metadata, read_checkpoint, write_checkpoint
+from freeenergy.learn.checkpoint import history_from, read_checkpoint, write_checkpoint
 from freeenergy.learn.history import TrainingHistory
 from freeenergy.learn.monitor import (
     ExplosionRule,
@@ -34,6 +34,7 @@ from freeenergy.learn.monitor import (
     mean_free_energy,
     weight_statistics,
 )
+from freeenergy.models._torch import model_metadata
 
 __all__ = ["train_rbm"]
 

@@ -22,25 +22,17 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 
 from freeenergy._io import atomic_write, dumps
 from freeenergy.learn.history import COLUMNS, TrainingHistory
-from freeenergy.models.rbm import _MODEL_CLASSES
+from freeenergy.models._torch import model_class, model_metadata
 
 __all__ = ["CHECKPOINT_FORMAT", "Checkpoint", "load_checkpoint"]
 
 CHECKPOINT_FORMAT = "freeenergy-checkpoint"
 CHECKPOINT_VERSION = 1
-
-
-def model_metadata(model) -> dict[str, Any]:
-    return {
-        "class": type(model).__name__, "n_visible": model.n_visible, "n_hidden": model.n_hidden,
-        "dtype": str(model.dtype).removeprefix("torch."), "extra": model._extra_args(),
-    }
 
 
 def _cpu(tensors: dict) -> dict:
@@ -97,8 +89,10 @@ def read_checkpoint(path) -> tuple[dict, dict]:
             f"'{path}' has checkpoint format version {meta.get('version')!r}; this freeenergy "
             f"reads versions up to {CHECKPOINT_VERSION}. Upgrade freeenergy to read it."
         )
-    if meta.get("model", {}).get("class") not in _MODEL_CLASSES:
-        raise ValueError(f"'{path}' holds an unknown model class {meta['model'].get('class')!r}.")
+    try:
+        model_class(meta.get("model", {}).get("class"))
+    except ValueError as exc:
+        raise ValueError(f"'{path}' holds an {exc}.") from None
     return meta, payload
 
 
@@ -162,8 +156,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     meta, payload = read_checkpoint(path)
     m = meta["model"]
     try:
-        model = _MODEL_CLASSES[m["class"]](m["n_visible"], m["n_hidden"], dtype=m["dtype"], seed=0,
-                                            **dict(m.get("extra") or {}))
+        model = model_class(m["class"])._from_metadata(m, torch.device("cpu"))
         model.load_state_dict(payload["model"])
         history = history_from(meta, payload)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:

@@ -15,69 +15,37 @@ Parameters are named ``weight`` (n_visible, n_hidden), ``visible_bias`` (``a``) 
 exp(-E(v, h))`` (an integral over real visibles). ``log Z`` itself comes from
 :mod:`freeenergy.estimate`.
 
-Files (:meth:`BernoulliRBM.save`, :func:`load_model`): one ``torch.save`` archive, written
-atomically, holding ``{"metadata": JSON text, "state_dict": {name: tensor}}``; the metadata is
-``{"format": "freeenergy-model", "version": 1, "class", "n_visible", "n_hidden", "dtype",
-"extra"}`` (``extra`` holds the other constructor arguments). Tensors are stored on the CPU and
-read back with ``torch.load(weights_only=True)``.
+Files: ``model.save(path)`` and :func:`load_model` use the shared format of
+:mod:`freeenergy.models._torch` (metadata fields ``n_visible``, ``n_hidden`` and ``extra``, the
+other constructor arguments).
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
-from freeenergy._io import atomic_write, dumps
 from freeenergy._params import check_int, check_real, fail
+from freeenergy.models._torch import (
+    FORMAT,
+    FORMAT_VERSION,
+    SavedModel,
+    check_device,
+    check_dtype,
+    check_generator,
+    check_seed,
+    load_model,
+    softplus,
+)
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "BernoulliRBM", "GaussianBernoulliRBM", "load_model"]
 
-FORMAT = "freeenergy-model"
-FORMAT_VERSION = 1
-_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _INIT_STD = 0.01
 
 
-def softplus(x: torch.Tensor) -> torch.Tensor:
-    """``log(1 + exp(x))`` to full precision: torch's default cut-off at 20 returns ``x`` and
-    drops ``log1p(exp(-20)) = 2e-9`` per unit; at 40 the dropped term is below float64 round-off."""
-    return F.softplus(x, threshold=40.0)
-
-
-def _check_dtype(dtype, owner: str) -> torch.dtype:
-    if dtype is None:
-        return torch.float64
-    if isinstance(dtype, str) and dtype in _DTYPES:
-        return _DTYPES[dtype]
-    if dtype in _DTYPES.values():
-        return dtype
-    raise fail("dtype", owner, "torch.float32 or torch.float64", dtype)
-
-
-def _check_device(device, owner: str) -> torch.device:
-    try:
-        return torch.device("cpu" if device is None else device)
-    except (RuntimeError, TypeError):
-        raise fail("device", owner, "a torch device such as 'cpu' or 'cuda'", device) from None
-
-
-def _check_seed(seed, owner: str) -> torch.Generator:
-    """A CPU generator seeded by ``seed`` (``None``: a fresh, non-deterministic seed)."""
-    gen = torch.Generator()
-    if seed is None:
-        gen.seed()
-    else:
-        gen.manual_seed(check_int("seed", seed, owner, 0))
-    return gen
-
-
-class _RBM(torch.nn.Module):
+class _RBM(SavedModel, torch.nn.Module):
     """Shared machinery; subclasses define the visible-layer terms."""
 
     _binary_visible = True
@@ -90,8 +58,8 @@ class _RBM(torch.nn.Module):
         owner = type(self).__name__
         self.n_visible = check_int("n_visible", n_visible, owner, 1)
         self.n_hidden = check_int("n_hidden", n_hidden, owner, 1)
-        dtype, device = _check_dtype(dtype, owner), _check_device(device, owner)
-        gen = _check_seed(seed, owner)
+        dtype, device = check_dtype(dtype, owner), check_device(device, owner)
+        gen = check_seed(seed, owner)
         w = torch.randn(self.n_visible, self.n_hidden, generator=gen, dtype=torch.float64)
         kw = {"dtype": dtype, "device": device}
         self.weight = torch.nn.Parameter((w * _INIT_STD).to(**kw))
@@ -147,19 +115,7 @@ class _RBM(torch.nn.Module):
         return x
 
     def _generator(self, generator, method: str) -> torch.Generator | None:
-        if generator is None:
-            return None
-        if not isinstance(generator, torch.Generator):
-            raise TypeError(
-                f"The 'generator' parameter of {type(self).__name__}.{method} must be a "
-                f"torch.Generator or None. Got {type(generator).__name__} instead."
-            )
-        if generator.device.type != self.device.type:
-            raise ValueError(
-                f"The 'generator' parameter of {type(self).__name__}.{method} must live on the "
-                f"model's device ({self.device}). Got a generator on {generator.device} instead."
-            )
-        return generator
+        return check_generator(generator, f"{type(self).__name__}.{method}", self.device)
 
     # ------------------------------------------------------------------ energies
     def _hidden_logits(self, v: torch.Tensor) -> torch.Tensor:
@@ -355,40 +311,13 @@ class _RBM(torch.nn.Module):
     def _extra_args(self) -> dict:
         return {}
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write the model to ``path`` atomically (format in the module docstring).
-
-        Returns
-        -------
-        pathlib.Path
-            The path written.
-        """
-        meta = {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "class": type(self).__name__,
-            "n_visible": self.n_visible,
-            "n_hidden": self.n_hidden,
-            "dtype": str(self.dtype).removeprefix("torch."),
-            "extra": self._extra_args(),
-        }
-        state = {k: v.detach().to("cpu", copy=True) for k, v in self.state_dict().items()}
-        payload = {"metadata": dumps(meta), "state_dict": state}
-        return atomic_write(path, lambda tmp: torch.save(payload, tmp))
+    def _metadata_fields(self) -> dict:
+        return {"n_visible": self.n_visible, "n_hidden": self.n_hidden, "extra": self._extra_args()}
 
     @classmethod
-    def load(cls, path: str | os.PathLike, *, map_location=None):
-        """Read a model written by :meth:`save`; the file must hold this class.
-
-        See :func:`load_model` for the parameters and errors.
-        """
-        model = load_model(path, map_location=map_location)
-        if not isinstance(model, cls):
-            raise ValueError(
-                f"The model file '{path}' holds a {type(model).__name__}, not a {cls.__name__}; "
-                f"use freeenergy.models.load_model to read any model."
-            )
-        return model
+    def _from_metadata(cls, meta: dict, device: torch.device):
+        extra = dict(meta.get("extra") or {})
+        return cls(meta["n_visible"], meta["n_hidden"], dtype=meta["dtype"], device=device, seed=0, **extra)
 
 
 class BernoulliRBM(_RBM):
@@ -537,96 +466,3 @@ class GaussianBernoulliRBM(_RBM):
         state["hidden_bias"] = state["hidden_bias"] * beta
         state["log_sigma"] = state["log_sigma"] - 0.5 * math.log(beta)
         return state
-
-
-_MODEL_CLASSES = {cls.__name__: cls for cls in (BernoulliRBM, GaussianBernoulliRBM)}
-
-
-def _read_payload(path: Path, map_location):
-    if not path.is_file():
-        raise FileNotFoundError(f"No model file at '{path}'.")
-    try:
-        return torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as exc:  # torch raises many types for truncated / foreign files
-        reason = " ".join(str(exc).split())[:200]
-        raise ValueError(
-            f"Cannot read '{path}' as a freeenergy model file: it is truncated, corrupt or not a "
-            f"torch archive ({type(exc).__name__}: {reason})."
-        ) from exc
-
-
-def _read_metadata(payload, path: Path) -> dict:
-    if not (isinstance(payload, dict) and {"metadata", "state_dict"} <= payload.keys()):
-        what = "a dict without them" if isinstance(payload, dict) else f"a {type(payload).__name__}"
-        raise ValueError(
-            f"'{path}' is not a freeenergy model file: it should hold a dict with 'metadata' and "
-            f"'state_dict' (as written by model.save) but holds {what}."
-        )
-    try:
-        meta = json.loads(payload["metadata"])
-    except (TypeError, ValueError):
-        raise ValueError(f"'{path}' is not a freeenergy model file: its metadata is not JSON.") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"'{path}' is not a freeenergy model file (format is not {FORMAT!r}).")
-    if not isinstance(meta.get("version"), int) or meta["version"] > FORMAT_VERSION:
-        raise ValueError(
-            f"'{path}' has model format version {meta.get('version')!r}; this freeenergy reads "
-            f"versions up to {FORMAT_VERSION}. Upgrade freeenergy to read it."
-        )
-    if meta.get("class") not in _MODEL_CLASSES:
-        raise ValueError(
-            f"'{path}' holds an unknown model class {meta.get('class')!r}; known classes are "
-            f"{sorted(_MODEL_CLASSES)}."
-        )
-    return meta
-
-
-def load_model(path: str | os.PathLike, *, map_location=None):
-    """Read a model written by ``model.save(path)``.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The model file.
-    map_location : str or torch.device, optional
-        Device for the parameters (as for ``torch.load``); by default the CPU.
-
-    Returns
-    -------
-    BernoulliRBM or GaussianBernoulliRBM
-        The class named in the file's metadata.
-
-    Raises
-    ------
-    FileNotFoundError
-        If there is no file at ``path``.
-    ValueError
-        If the file is truncated or corrupt, is not a freeenergy model file (a bare tensor, a
-        text file, another program's checkpoint), or comes from a newer format version.
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> from freeenergy.models import BernoulliRBM, load_model
-    >>> path = os.path.join(tempfile.mkdtemp(), "rbm.pt")
-    >>> _ = BernoulliRBM(6, 2, seed=3).save(path)
-    >>> load_model(path)
-    BernoulliRBM(n_visible=6, n_hidden=2, dtype=torch.float64)
-    """
-    if not isinstance(path, str | os.PathLike):
-        raise TypeError(f"The 'path' parameter of load_model must be a str or path. Got {path!r} instead.")
-    path = Path(path)
-    payload = _read_payload(path, map_location)
-    meta = _read_metadata(payload, path)
-    cls, state = _MODEL_CLASSES[meta["class"]], payload["state_dict"]
-    try:
-        extra = dict(meta.get("extra") or {})
-        device = state["weight"].device
-        model = cls(meta["n_visible"], meta["n_hidden"], dtype=meta["dtype"], device=device, seed=0, **extra)
-        model.load_state_dict(state)
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        reason = " ".join(str(exc).split())[:300]
-        raise ValueError(f"'{path}' is a damaged freeenergy model file: {reason}") from None
-    if not all(torch.isfinite(p).all() for p in model.parameters()):
-        raise ValueError(f"'{path}' holds non-finite (NaN or inf) parameters.")
-    return model

@@ -1,0 +1,233 @@
+"""What every torch model shares: argument checks, and one file format with one loader.
+
+Files (``model.save(path)``, :func:`load_model`): one ``torch.save`` archive, written atomically,
+holding ``{"metadata": JSON text, "state_dict": {name: tensor}}``. The metadata is
+``{"format": "freeenergy-model", "version": 1, "class": name, "dtype": "float32"|"float64", ...}``
+plus the fields a class needs to rebuild itself (its constructor arguments). Tensors are stored on
+the CPU and read back with ``torch.load(weights_only=True)``; a missing, truncated, corrupt or
+foreign file, a newer version or non-finite parameters give a clear error naming the path.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.nn import functional as F
+
+from freeenergy._io import atomic_write, dumps
+from freeenergy._params import check_int, fail
+
+FORMAT = "freeenergy-model"
+FORMAT_VERSION = 1
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+# class name in a file -> module defining it (imported only when such a file is read)
+MODEL_MODULES = {
+    "BernoulliRBM": "freeenergy.models.rbm",
+    "GaussianBernoulliRBM": "freeenergy.models.rbm",
+    "HelmholtzMachine": "freeenergy.models.helmholtz",
+    "VAE": "freeenergy.models.vae",
+}
+
+
+def softplus(x: torch.Tensor) -> torch.Tensor:
+    """``log(1 + exp(x))`` to full precision: torch's default cut-off at 20 returns ``x`` and
+    drops ``log1p(exp(-20)) = 2e-9`` per unit; at 40 the dropped term is below float64 round-off."""
+    return F.softplus(x, threshold=40.0)
+
+
+def check_dtype(dtype, owner: str) -> torch.dtype:
+    """``None`` -> float64; accepts torch.float32/float64 or their names."""
+    if dtype is None:
+        return torch.float64
+    if isinstance(dtype, str) and dtype in _DTYPES:
+        return _DTYPES[dtype]
+    if dtype in _DTYPES.values():
+        return dtype
+    raise fail("dtype", owner, "torch.float32 or torch.float64", dtype)
+
+
+def check_device(device, owner: str) -> torch.device:
+    """``None`` -> the CPU."""
+    try:
+        return torch.device("cpu" if device is None else device)
+    except (RuntimeError, TypeError):
+        raise fail("device", owner, "a torch device such as 'cpu' or 'cuda'", device) from None
+
+
+def check_seed(seed, owner: str, device: torch.device | str = "cpu") -> torch.Generator:
+    """A generator on ``device`` seeded by ``seed`` (``None``: a fresh, non-deterministic seed)."""
+    gen = torch.Generator(device=device)
+    if seed is None:
+        gen.seed()
+    else:
+        gen.manual_seed(check_int("seed", seed, owner, 0))
+    return gen
+
+
+def check_generator(generator, owner: str, device: torch.device) -> torch.Generator | None:
+    """``None`` or a ``torch.Generator`` living on the model's device type."""
+    if generator is None:
+        return None
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(
+            f"The 'generator' parameter of {owner} must be a torch.Generator or None. "
+            f"Got {type(generator).__name__} instead."
+        )
+    if generator.device.type != device.type:
+        raise ValueError(
+            f"The 'generator' parameter of {owner} must live on the model's device ({device}). "
+            f"Got a generator on {generator.device} instead."
+        )
+    return generator
+
+
+def model_class(name: object) -> type:
+    """The model class saved under ``name`` in a file's metadata (imported on demand)."""
+    if name not in MODEL_MODULES:
+        raise ValueError(f"unknown model class {name!r}; known classes are {sorted(MODEL_MODULES)}")
+    return getattr(importlib.import_module(MODEL_MODULES[name]), name)
+
+
+def model_metadata(model) -> dict[str, Any]:
+    """The metadata that rebuilds ``model`` (class, dtype and constructor arguments)."""
+    return {"class": type(model).__name__, "dtype": str(model.dtype).removeprefix("torch."),
+            **model._metadata_fields()}
+
+
+class SavedModel:
+    """Mixin for the torch models: ``save`` / ``load`` in the shared file format.
+
+    A subclass defines :meth:`_metadata_fields` (JSON-ready constructor arguments) and
+    :meth:`_from_metadata` (an instance with those arguments, on a device and dtype), and is
+    listed in :data:`MODEL_MODULES`.
+    """
+
+    def _metadata_fields(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @classmethod
+    def _from_metadata(cls, meta: dict[str, Any], device: torch.device):
+        raise NotImplementedError
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the model to ``path`` atomically (see :mod:`freeenergy.models._torch`).
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+        """
+        meta = {"format": FORMAT, "version": FORMAT_VERSION, **model_metadata(self)}
+        state = {k: v.detach().to("cpu", copy=True) for k, v in self.state_dict().items()}
+        payload = {"metadata": dumps(meta), "state_dict": state}
+        return atomic_write(path, lambda tmp: torch.save(payload, tmp))
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, *, map_location=None):
+        """Read a model written by :meth:`save`; the file must hold this class.
+
+        See :func:`load_model` for the parameters and errors.
+        """
+        model = load_model(path, map_location=map_location)
+        if not isinstance(model, cls):
+            raise ValueError(
+                f"The model file '{path}' holds a {type(model).__name__}, not a {cls.__name__}; "
+                f"use freeenergy.models.load_model to read any model."
+            )
+        return model
+
+
+def _read_payload(path: Path, map_location):
+    if not path.is_file():
+        raise FileNotFoundError(f"No model file at '{path}'.")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises many types for truncated / foreign files
+        reason = " ".join(str(exc).split())[:200]
+        raise ValueError(
+            f"Cannot read '{path}' as a freeenergy model file: it is truncated, corrupt or not a "
+            f"torch archive ({type(exc).__name__}: {reason})."
+        ) from exc
+
+
+def _read_metadata(payload, path: Path) -> dict:
+    if not (isinstance(payload, dict) and {"metadata", "state_dict"} <= payload.keys()):
+        what = "a dict without them" if isinstance(payload, dict) else f"a {type(payload).__name__}"
+        raise ValueError(
+            f"'{path}' is not a freeenergy model file: it should hold a dict with 'metadata' and "
+            f"'state_dict' (as written by model.save) but holds {what}."
+        )
+    try:
+        meta = json.loads(payload["metadata"])
+    except (TypeError, ValueError):
+        raise ValueError(f"'{path}' is not a freeenergy model file: its metadata is not JSON.") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"'{path}' is not a freeenergy model file (format is not {FORMAT!r}).")
+    if not isinstance(meta.get("version"), int) or meta["version"] > FORMAT_VERSION:
+        raise ValueError(
+            f"'{path}' has model format version {meta.get('version')!r}; this freeenergy reads "
+            f"versions up to {FORMAT_VERSION}. Upgrade freeenergy to read it."
+        )
+    try:
+        model_class(meta.get("class"))
+    except ValueError as exc:
+        raise ValueError(f"'{path}' holds an {exc}.") from None
+    return meta
+
+
+def load_model(path: str | os.PathLike, *, map_location=None):
+    """Read any model written by ``model.save(path)``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model file.
+    map_location : str or torch.device, optional
+        Device for the parameters (as for ``torch.load``); by default the CPU.
+
+    Returns
+    -------
+    BernoulliRBM, GaussianBernoulliRBM, HelmholtzMachine or VAE
+        The class named in the file's metadata.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no file at ``path``.
+    ValueError
+        If the file is truncated or corrupt, is not a freeenergy model file (a bare tensor, a
+        text file, another program's checkpoint), comes from a newer format version, or holds
+        non-finite parameters.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> from freeenergy.models import BernoulliRBM, load_model
+    >>> path = os.path.join(tempfile.mkdtemp(), "rbm.pt")
+    >>> _ = BernoulliRBM(6, 2, seed=3).save(path)
+    >>> load_model(path)
+    BernoulliRBM(n_visible=6, n_hidden=2, dtype=torch.float64)
+    """
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"The 'path' parameter of load_model must be a str or path. Got {path!r} instead.")
+    path = Path(path)
+    payload = _read_payload(path, map_location)
+    meta = _read_metadata(payload, path)
+    cls = model_class(meta["class"])
+    state = payload["state_dict"]
+    try:
+        device = next(iter(state.values())).device if state else torch.device("cpu")
+        model = cls._from_metadata(meta, device)
+        model.load_state_dict(state)
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, StopIteration) as exc:
+        reason = " ".join(str(exc).split())[:300]
+        raise ValueError(f"'{path}' is a damaged freeenergy model file: {reason}") from None
+    if not all(torch.isfinite(p).all() for p in model.parameters()):
+        raise ValueError(f"'{path}' holds non-finite (NaN or inf) parameters.")
+    return model
