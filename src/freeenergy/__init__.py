@@ -39,7 +39,9 @@ __version__ = "0.1.0"
 _TORCH_NAMES = {
     "BernoulliRBM": "freeenergy.models.rbm",
     "GaussianBernoulliRBM": "freeenergy.models.rbm",
-    "load_model": "freeenergy.models.rbm",
+    "HelmholtzMachine": "freeenergy.models.helmholtz",
+    "VAE": "freeenergy.models.vae",
+    "load_model": "freeenergy.models._torch",
     "Estimate": "freeenergy.estimate",
     "exact_log_partition": "freeenergy.estimate",
     "ais": "freeenergy.estimate",
@@ -48,6 +50,8 @@ _TORCH_NAMES = {
     "train_rbm": "freeenergy.learn",
     "estimate": "freeenergy.estimate",
     "learn": "freeenergy.learn",
+    "variational": "freeenergy.variational",
+    "helmholtz_free_energy": "freeenergy.variational",
 }
 __getattr__ = lazy_attributes(__name__, _TORCH_NAMES)
 

@@ -1,0 +1,462 @@
+"""Tests of freeenergy.variational: F[q] = <E>_q - T H(q), its gap, the IWAE bound.
+
+References:
+- Neal & Hinton (1998), "A view of the EM algorithm...": F[q] = <E>_q - H(q) >= -log p(x) with
+  gap KL(q || p(z|x)); at temperature T the minimiser is p(z|x)^(1/T) normalised and the
+  minimum is -T log sum_z exp(-E/T) (Gibbs variational principle).
+- Burda, Grosse & Salakhutdinov (ICLR 2016): E[L_k] increases with k and L_k -> log p(x).
+- Ground truth: brute-force sums over every latent configuration of small Helmholtz machines.
+Stochastic checks use fixed seeds and z-score thresholds of 4-5 sigma (failure rate < 1e-4 per
+check for a correct implementation).
+"""
+
+import dataclasses
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy.special import logsumexp
+
+from freeenergy import variational
+from freeenergy.models.helmholtz import HelmholtzMachine
+from freeenergy.variational import (
+    HelmholtzFreeEnergy,
+    LatentVariableModel,
+    LogLikelihoodEstimate,
+    enumerated_free_energy,
+    helmholtz_free_energy,
+    importance_weighted_bound,
+    log_likelihood,
+    tempered_posterior,
+)
+
+
+def randomise(model, scale=1.0, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64) * scale)
+    return model
+
+
+def binary(n):
+    return torch.tensor(list(itertools.product([0.0, 1.0], repeat=n)), dtype=torch.float64)
+
+
+def energies(model, x):
+    """E(x, z) = -log p(x, z) for every latent configuration, shape (2^n, b), float64 NumPy."""
+    z = model.latent_configurations()
+    return -model.log_joint(x, z[:, None, :]).detach().numpy()
+
+
+def log_q_table(model, x):
+    z = model.latent_configurations()
+    return model.recognition_log_prob(x, z[:, None, :]).detach().numpy()
+
+
+class LinearGaussian(torch.nn.Module):
+    """p(z) = N(0, I), p(x | z) = N(W z + b, s^2 I), q(z | x) = N(A x + c, diag(sig^2)).
+
+    With orthogonal columns of W the exact posterior is diagonal, so q can equal it; log p(x)
+    = log N(x; b, W W^T + s^2 I) is known in closed form. Continuous latents: nothing to
+    enumerate, the entropy is analytic and the samples are reparameterised."""
+
+    def __init__(self, w, b, s, a, c, sig):
+        super().__init__()
+        t = lambda v: torch.nn.Parameter(torch.as_tensor(v, dtype=torch.float64))  # noqa: E731
+        self.w, self.b, self.a, self.c, self.sig = t(w), t(b), t(a), t(c), t(sig)
+        self.s = float(s)
+        self.n_visible, self.n_latent = self.w.shape
+
+    @classmethod
+    def with_posterior(cls, shift=0.0, widen=1.0):
+        w, b, s = np.array([[1.5, 0.0], [0.0, -0.7], [0.0, 0.0]]), np.array([0.3, -0.2, 0.1]), 0.8
+        wtw = np.diag(w.T @ w)
+        var = 1.0 / (1.0 + wtw / s**2)  # posterior variances; mean = var * W^T (x - b) / s^2
+        a = (var[:, None] * w.T) / s**2
+        return cls(w, b, s, a, -a @ b + shift, np.sqrt(var) * widen)
+
+    def log_prob_x(self, x):
+        cov = self.w @ self.w.T + self.s**2 * torch.eye(self.n_visible, dtype=torch.float64)
+        return torch.distributions.MultivariateNormal(self.b, cov).log_prob(x)
+
+    def log_joint(self, x, z):
+        prior = torch.distributions.Normal(0.0, 1.0).log_prob(z).sum(-1)
+        return prior + torch.distributions.Normal(z @ self.w.T + self.b, self.s).log_prob(x).sum(-1)
+
+    def _q(self, x):
+        return torch.distributions.Normal(x @ self.a.T + self.c, self.sig)
+
+    def recognition_sample(self, x, n, generator=None):
+        q = self._q(x)
+        eps = torch.randn((n, *q.loc.shape), generator=generator, dtype=torch.float64)
+        z = q.loc + q.scale * eps
+        return z, q.log_prob(z).sum(-1)
+
+    def recognition_log_prob(self, x, z):
+        return self._q(x).log_prob(z).sum(-1)
+
+    def recognition_entropy(self, x):
+        return self._q(x).entropy().sum(-1)
+
+    def latent_configurations(self):
+        return None
+
+
+@pytest.fixture
+def tiny():
+    return randomise(HelmholtzMachine((3, 2, 2), seed=0), scale=1.5, seed=1)
+
+
+@pytest.fixture
+def deep():
+    return randomise(HelmholtzMachine((5, 3, 2), seed=0), scale=1.0, seed=2)
+
+
+@pytest.fixture
+def shallow():
+    return randomise(HelmholtzMachine((5, 4), seed=0), scale=1.0, seed=3)
+
+
+# ---------------------------------------------------------------------------- exact free energy
+
+
+def test_protocol_is_implemented(tiny):
+    assert isinstance(tiny, LatentVariableModel)
+
+
+def test_exact_free_energy_is_minus_log_marginal_and_normalises(tiny):
+    x = binary(3)
+    res = helmholtz_free_energy(tiny, x)
+    brute = -logsumexp(-energies(tiny, x), axis=0)
+    np.testing.assert_allclose(res.exact_free_energy, brute, rtol=0, atol=1e-12)
+    assert math.isclose(np.exp(-res.exact_free_energy).sum(), 1.0, abs_tol=1e-12)  # sum_x p(x) = 1
+    assert res.exact_free_energy.dtype == np.float64
+
+
+@pytest.mark.parametrize("T", [0.3, 1.0, 2.5])
+def test_exact_path_decomposition_and_gap_is_kl(deep, T):
+    x = binary(5)
+    res = helmholtz_free_energy(deep, x, T=T)
+    assert (res.energy_method, res.entropy_method, res.n_samples) == ("exact", "exact", 0)
+    e, log_q = energies(deep, x), log_q_table(deep, x)
+    q = np.exp(log_q)
+    np.testing.assert_allclose(res.energy, (q * e).sum(0), rtol=1e-13, atol=1e-12)
+    np.testing.assert_allclose(res.entropy, -(q * log_q).sum(0), rtol=1e-13, atol=1e-12)
+    np.testing.assert_allclose(res.free_energy, res.energy - T * res.entropy, rtol=0, atol=1e-12)
+    exact = -T * logsumexp(-e / T, axis=0)
+    np.testing.assert_allclose(res.exact_free_energy, exact, rtol=0, atol=1e-12)
+    log_p_t = -e / T - logsumexp(-e / T, axis=0)
+    kl = (q * (log_q - log_p_t)).sum(0)
+    np.testing.assert_allclose(res.gap_kl, T * kl, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(res.gap, res.gap_kl, rtol=0, atol=1e-12)
+    assert (res.gap >= -1e-12).all()
+    assert not res.energy_stderr.any() and not res.free_energy_stderr.any()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_bound_holds_for_random_recognition_nets(seed):
+    model = randomise(HelmholtzMachine((4, 2, 3), seed=0), scale=2.0, seed=10 + seed)
+    x = binary(4)
+    for T in (0.5, 1.0, 2.0):
+        res = helmholtz_free_energy(model, x, T=T)
+        assert (res.free_energy >= res.exact_free_energy - 1e-12).all()
+        np.testing.assert_allclose(res.gap, res.gap_kl, rtol=0, atol=1e-12)
+
+
+def test_analytic_entropy_for_one_layer(shallow):
+    x = binary(5)[::3]
+    exact = helmholtz_free_energy(shallow, x)
+    sampled = helmholtz_free_energy(shallow, x, method="sample", n_samples=10, seed=0)
+    assert sampled.entropy_method == "analytic" and not sampled.entropy_stderr.any()
+    np.testing.assert_allclose(sampled.entropy, exact.entropy, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(sampled.free_energy_stderr, sampled.energy_stderr)
+
+
+# ---------------------------------------------------------------------------- Monte Carlo
+
+
+@pytest.mark.parametrize("fixture", ["deep", "shallow"])
+def test_monte_carlo_agrees_with_exact_within_stderr(fixture, request):
+    model = request.getfixturevalue(fixture)
+    x = binary(5)[::4]
+    exact = helmholtz_free_energy(model, x, T=1.5)
+    mc = helmholtz_free_energy(model, x, T=1.5, method="sample", n_samples=4000, seed=7)
+    assert mc.energy_method == "monte-carlo" and mc.n_samples == 4000
+    for name in ("energy", "entropy", "free_energy"):
+        err = getattr(mc, f"{name}_stderr")
+        diff = getattr(mc, name) - getattr(exact, name)
+        if not err.any():
+            np.testing.assert_allclose(diff, 0, atol=1e-12)
+            continue
+        assert (np.abs(diff) / err < 4.5).all(), name
+    # the reported exact quantities do not depend on the method; the gap uses the MC F[q]
+    np.testing.assert_allclose(mc.exact_free_energy, exact.exact_free_energy, atol=1e-13)
+    np.testing.assert_allclose(mc.gap_kl, exact.gap_kl, atol=1e-13)
+    np.testing.assert_allclose(mc.gap, mc.free_energy - exact.exact_free_energy, atol=1e-13)
+
+
+def test_monte_carlo_stderr_is_calibrated(deep):
+    """Across 200 seeds, (estimate - exact) / stderr has mean ~0 and standard deviation ~1."""
+    x = binary(5)[[3, 17]]
+    exact = helmholtz_free_energy(deep, x)
+    z_scores = []
+    for seed in range(200):
+        mc = helmholtz_free_energy(deep, x, method="sample", n_samples=200, seed=seed)
+        z_scores.append((mc.free_energy - exact.free_energy) / mc.free_energy_stderr)
+        z_scores.append((mc.energy - exact.energy) / mc.energy_stderr)
+    z = np.asarray(z_scores)
+    assert abs(z.mean()) < 0.2
+    assert 0.85 < z.std() < 1.15
+
+
+def test_same_seed_same_result(deep):
+    x = binary(5)[:6]
+    a = helmholtz_free_energy(deep, x, method="sample", n_samples=30, seed=3)
+    b = helmholtz_free_energy(deep, x, method="sample", n_samples=30, seed=3)
+    c = helmholtz_free_energy(deep, x, method="sample", n_samples=30, seed=4)
+    np.testing.assert_array_equal(a.free_energy, b.free_energy)
+    assert not np.array_equal(a.free_energy, c.free_energy)
+
+
+def test_single_sample_has_nan_stderr(deep):
+    res = helmholtz_free_energy(deep, binary(5)[:2], method="sample", n_samples=1, seed=0)
+    assert np.isnan(res.energy_stderr).all() and np.isfinite(res.energy).all()
+
+
+def test_not_enumerable_model_uses_monte_carlo():
+    model = randomise(HelmholtzMachine((6, 12, 10), seed=0), scale=0.5, seed=4)
+    x = model.sample(4, seed=0)
+    res = helmholtz_free_energy(model, x, n_samples=50, seed=0)
+    assert res.exact_free_energy is None and res.gap is None and res.gap_kl is None
+    assert res.entropy_method == "monte-carlo" and res.mean_gap is None
+    assert "gap" not in str(res)
+    with pytest.raises(ValueError, match="enumerated"):
+        helmholtz_free_energy(model, x, method="exact")
+
+
+# ---------------------------------------------------------------------------- temperature
+
+
+@pytest.mark.parametrize("T", [0.4, 1.0, 3.0])
+def test_tempered_posterior_minimises_free_energy(deep, T):
+    x = binary(5)[[1, 12, 30]]
+    p_t = tempered_posterior(deep, x, T)
+    assert p_t.shape == (32, 3) and p_t.dtype == torch.float64
+    np.testing.assert_allclose(p_t.sum(0).numpy(), 1.0, atol=1e-12)
+    e = energies(deep, x)
+    minimum = -T * logsumexp(-e / T, axis=0)
+    f_p = enumerated_free_energy(deep, x, p_t, T=T)
+    np.testing.assert_allclose(f_p, minimum, rtol=0, atol=1e-12)
+    rng = np.random.default_rng(0)
+    configs = deep.latent_configurations().numpy()
+    for _ in range(50):
+        q_any = rng.dirichlet(np.full(32, 0.5), size=3).T
+        assert (enumerated_free_energy(deep, x, q_any, T=T) > minimum).all()
+        means = rng.uniform(size=(3, 5))  # a factorised Bernoulli q over all latents
+        q_fact = np.prod(np.where(configs[:, None, :] == 1, means, 1 - means), axis=-1)
+        assert (enumerated_free_energy(deep, x, q_fact, T=T) > minimum).all()
+        bumped = p_t.numpy() * rng.uniform(0.9, 1.1, size=p_t.shape)  # nearby distributions
+        bumped /= bumped.sum(0)
+        assert (enumerated_free_energy(deep, x, bumped, T=T) >= minimum - 1e-12).all()
+    # the model's own q: F_T[q] from the record agrees with the explicit-q evaluation
+    q_model = np.exp(log_q_table(deep, x))
+    res = helmholtz_free_energy(deep, x, T=T)
+    np.testing.assert_allclose(enumerated_free_energy(deep, x, q_model, T=T), res.free_energy, atol=1e-12)
+
+
+def test_enumeration_in_chunks_matches_one_pass(deep, monkeypatch):
+    x = binary(5)
+    whole = helmholtz_free_energy(deep, x, T=0.7)
+    monkeypatch.setattr(variational, "_ENUM_ELEMENTS", 100)  # 3 configurations per chunk
+    chunked = helmholtz_free_energy(deep, x, T=0.7)
+    for name in ("energy", "entropy", "free_energy", "exact_free_energy", "gap_kl"):
+        np.testing.assert_allclose(getattr(chunked, name), getattr(whole, name), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        tempered_posterior(deep, x, 0.7).sum(0).numpy(), np.ones(x.shape[0]), rtol=0, atol=1e-12
+    )
+
+
+def test_enumeration_needs_enumerable_latents():
+    model = HelmholtzMachine((3, 21), seed=0)
+    with pytest.raises(ValueError, match="n_latent = 21"):
+        tempered_posterior(model, torch.zeros(1, 3), 1.0)
+    with pytest.raises(ValueError, match="latent_configurations"):
+        enumerated_free_energy(model, torch.zeros(1, 3), np.ones((2, 1)))
+
+
+def test_tempered_posterior_at_t1_is_the_posterior(tiny):
+    x = binary(3)
+    e = energies(tiny, x)
+    post = np.exp(-e - logsumexp(-e, axis=0))
+    np.testing.assert_allclose(tempered_posterior(tiny, x, 1.0).numpy(), post, atol=1e-13)
+
+
+# ---------------------------------------------------------------------------- importance weighting
+
+
+def test_iwae_increases_with_k_and_converges(deep):
+    x = binary(5)[[0, 9, 22, 31]]
+    log_px = -helmholtz_free_energy(deep, x).exact_free_energy
+    elbo = -helmholtz_free_energy(deep, x).free_energy
+    runs = {
+        k: np.array([importance_weighted_bound(deep, x, k, seed=s) for s in range(100)]) for k in (1, 10, 100)
+    }
+    means = {k: r.mean(0) for k, r in runs.items()}
+    errs = {k: r.std(0, ddof=1) / 10 for k, r in runs.items()}
+    assert means[1].mean() < means[10].mean() < means[100].mean()  # on average over examples
+    assert (means[1] < means[100]).all()
+    assert (means[100] <= log_px + 4 * errs[100]).all()  # a lower bound in expectation
+    assert (np.abs(means[1] - elbo) < 4 * errs[1]).all()  # E[L_1] is the ELBO
+    big = np.array([importance_weighted_bound(deep, x, 5000, seed=s) for s in range(8)])
+    err = big.std(0, ddof=1) / math.sqrt(8)
+    assert (np.abs(big.mean(0) - log_px) < 4 * err + 1e-3).all()
+    assert (np.abs(big.mean(0) - log_px) < 0.02).all()
+
+
+def test_iwae_chunking_invariance_and_seed(deep):
+    x = binary(5)[::5]
+    ref = importance_weighted_bound(deep, x, 237, seed=11, batch=237)
+    for batch in (None, 1, 7, 10, 64, 5000):
+        got = importance_weighted_bound(deep, x, 237, seed=11, batch=batch)
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-13)  # bitwise equal on CPU today
+    assert not np.array_equal(ref, importance_weighted_bound(deep, x, 237, seed=12))
+    assert ref.dtype == np.float64 and ref.shape == (x.shape[0],)
+
+
+def test_iwae_groups_of_examples(deep, monkeypatch):
+    monkeypatch.setattr(variational, "EXAMPLE_BLOCK", 3)  # 32 examples in 11 groups
+    x = binary(5)
+    log_px = -helmholtz_free_energy(deep, x).exact_free_energy
+    a = importance_weighted_bound(deep, x, 2000, seed=5, batch=30)
+    b = importance_weighted_bound(deep, x, 2000, seed=5, batch=2000)
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-13)
+    assert np.abs(a - log_px).mean() < 0.05  # heavy-tailed weights on some examples
+
+
+def test_log_likelihood_record(deep):
+    x = binary(5)[::3]
+    ll = log_likelihood(deep, x, k=300, seed=0)
+    per = importance_weighted_bound(deep, x, 300, seed=0)
+    assert isinstance(ll, LogLikelihoodEstimate) and (ll.k, ll.n) == (300, x.shape[0])
+    np.testing.assert_array_equal(ll.per_example, per)
+    assert math.isclose(ll.mean, per.mean())
+    assert math.isclose(ll.stderr, per.std(ddof=1) / math.sqrt(per.size))
+    assert math.isclose(ll.bits, ll.mean / math.log(2))
+    assert "k = 300" in str(ll)
+    assert log_likelihood(deep, x[:1], k=5, seed=0).stderr == 0.0
+    with pytest.raises(ValueError):
+        ll.per_example[0] = 0.0
+
+
+# ---------------------------------------------------------------------------- records
+
+
+def test_continuous_latents_exact_posterior_closes_the_gap():
+    model = LinearGaussian.with_posterior()
+    assert isinstance(model, LatentVariableModel)
+    x = torch.tensor([[0.5, -1.0, 0.2], [2.0, 0.3, -0.4], [-1.0, -1.0, 1.0]], dtype=torch.float64)
+    log_px = model.log_prob_x(x).detach().numpy()
+    res = helmholtz_free_energy(model, x, n_samples=50, seed=0)
+    assert (res.energy_method, res.entropy_method, res.gap) == ("monte-carlo", "analytic", None)
+    # q = posterior: E + log q = -log p(x) for every sample, so F[q] is exact and the IWAE too
+    mc = helmholtz_free_energy(model, x, n_samples=50, seed=0)
+    z, log_q = model.recognition_sample(x, 50, generator=torch.Generator().manual_seed(0))
+    per_sample = (-model.log_joint(x, z) + log_q).detach().numpy()
+    np.testing.assert_allclose(per_sample, np.broadcast_to(-log_px, per_sample.shape), atol=1e-12)
+    assert abs(mc.mean_free_energy - (-log_px).mean()) < 4 * mc.mean_free_energy_stderr + 1e-9
+    np.testing.assert_allclose(importance_weighted_bound(model, x, 7, seed=1), log_px, atol=1e-12)
+
+
+def test_continuous_latents_iwae_converges_from_a_poor_q():
+    model = LinearGaussian.with_posterior(shift=0.8, widen=1.6)
+    x = torch.tensor([[0.5, -1.0, 0.2], [2.0, 0.3, -0.4]], dtype=torch.float64)
+    log_px = model.log_prob_x(x).detach().numpy()
+    res = helmholtz_free_energy(model, x, n_samples=4000, seed=0)
+    assert (res.free_energy > -log_px + 4 * res.free_energy_stderr).all()  # a strict gap
+    bounds = [importance_weighted_bound(model, x, k, seed=2).mean() for k in (1, 50, 5000)]
+    assert bounds[0] < bounds[1] < bounds[2] <= log_px.mean() + 1e-3
+    # relative spread of the weights ~1.8, so one L_5000 has sd ~0.025: 3 sigma
+    np.testing.assert_allclose(importance_weighted_bound(model, x, 5000, seed=3), log_px, atol=0.08)
+
+
+def test_record_is_frozen_and_converts_to_bits(deep):
+    res = helmholtz_free_energy(deep, binary(5)[:4])
+    assert isinstance(res, HelmholtzFreeEnergy)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.T = 2.0
+    with pytest.raises(ValueError):
+        res.energy[0] = 0.0
+    bits = res.in_bits()
+    assert bits.unit == "bits" and bits.in_bits() is bits
+    for name in ("energy", "entropy", "free_energy", "exact_free_energy", "gap", "gap_kl"):
+        np.testing.assert_allclose(getattr(bits, name), getattr(res, name) / math.log(2))
+    assert math.isclose(res.mean_free_energy, res.free_energy.mean())
+    assert math.isclose(res.mean_energy - res.mean_entropy, res.mean_free_energy)
+    assert res.mean_free_energy_stderr == 0.0 and res.mean_gap >= 0
+    assert "exact F" in str(res) and "nats" in str(res)
+
+
+def test_float32_model_gives_float64_results():
+    model = randomise(HelmholtzMachine((4, 3), seed=0), seed=5).to(torch.float32)
+    res = helmholtz_free_energy(model, binary(4), method="sample", n_samples=20, seed=0)
+    assert res.free_energy.dtype == np.float64 and res.exact_free_energy.dtype == np.float64
+    assert importance_weighted_bound(model, binary(4), 20, seed=0).dtype == np.float64
+
+
+# ---------------------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_samples": 0}, "'n_samples' parameter of helmholtz_free_energy must be an int >= 1"),
+        ({"n_samples": 2.0}, "'n_samples'"),
+        ({"T": 0.0}, "'T' parameter of helmholtz_free_energy must be a finite number > 0"),
+        ({"T": -1.0}, "'T' parameter"),
+        ({"T": math.nan}, "'T' parameter"),
+        ({"method": "magic"}, "'method' parameter"),
+        ({"seed": -3}, "'seed' parameter"),
+    ],
+)
+def test_bad_arguments(deep, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        helmholtz_free_energy(deep, binary(5)[:2], **kwargs)
+
+
+def test_bad_x(deep):
+    shape = r"'x' parameter of helmholtz_free_energy must have shape \(batch, 5\)"
+    with pytest.raises(ValueError, match=shape):
+        helmholtz_free_energy(deep, torch.zeros(2, 4))
+    with pytest.raises(ValueError, match="'x' parameter"):
+        helmholtz_free_energy(deep, torch.zeros(5))
+    with pytest.raises(ValueError, match="'x' parameter"):
+        helmholtz_free_energy(deep, torch.zeros(0, 5))
+    with pytest.raises(ValueError, match="finite"):
+        helmholtz_free_energy(deep, torch.full((1, 5), math.nan))
+    with pytest.raises(ValueError, match=r"'x' parameter .*binary unit values"):
+        helmholtz_free_energy(deep, torch.full((1, 5), 0.5))
+    with pytest.raises(ValueError, match="binary"):
+        importance_weighted_bound(deep, torch.full((1, 5), 2.0), 3)
+    with pytest.raises(ValueError, match="numeric"):
+        helmholtz_free_energy(deep, [["a"] * 5])
+
+
+def test_bad_iwae_arguments_and_model(deep):
+    x = binary(5)[:2]
+    with pytest.raises(ValueError, match="'k' parameter of importance_weighted_bound"):
+        importance_weighted_bound(deep, x, 0)
+    with pytest.raises(ValueError, match="'batch' parameter"):
+        importance_weighted_bound(deep, x, 5, batch=0)
+    with pytest.raises(ValueError, match="'k' parameter"):
+        log_likelihood(deep, x, k=-1)
+    with pytest.raises(TypeError, match="LatentVariableModel"):
+        helmholtz_free_energy(object(), x)
+    with pytest.raises(ValueError, match="'T' parameter of tempered_posterior"):
+        tempered_posterior(deep, x, 0.0)
+    with pytest.raises(ValueError, match="'q' parameter of enumerated_free_energy must have shape"):
+        enumerated_free_energy(deep, x, np.ones((3, 2)))
+    with pytest.raises(ValueError, match="'q' parameter"):
+        enumerated_free_energy(deep, x, np.full((32, 2), 0.5))
