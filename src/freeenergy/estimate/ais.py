@@ -45,6 +45,7 @@ from tqdm.auto import tqdm
 from freeenergy._params import check_int, check_real, fail
 from freeenergy._threads import threads_for
 from freeenergy.estimate._result import Estimate
+from freeenergy.models._torch import as_real_tensor
 from freeenergy.models.rbm import BernoulliRBM, GaussianBernoulliRBM
 
 __all__ = ["DEFAULT_N_BETAS", "ais", "base_log_partition", "base_rate_logits", "default_betas", "reverse_ais"]
@@ -123,18 +124,7 @@ def _check_data(data, model, owner: str, *, binary: bool, name: str = "data") ->
 
     ``binary``: Bernoulli visibles must be exactly 0 or 1 (else values in [0, 1] are allowed).
     """
-    if isinstance(data, torch.Tensor):
-        x = data.detach()
-        if x.is_complex():
-            raise fail(name, owner, "a real-valued array or tensor", f"a tensor of dtype {x.dtype}")
-    else:
-        try:
-            arr = np.asarray(data)
-        except (TypeError, ValueError):
-            raise fail(name, owner, "an array of shape (n_examples, n_visible)", data) from None
-        if arr.dtype.kind not in "biuf":
-            raise fail(name, owner, "a numeric array of shape (n_examples, n_visible)", arr)
-        x = torch.from_numpy(arr.astype(np.float64))
+    x = as_real_tensor(data, name, owner, "shape (n_examples, n_visible)").detach()
     n_v = model.n_visible
     if x.ndim != 2 or x.shape[1] != n_v or x.shape[0] < 1:
         raise ValueError(

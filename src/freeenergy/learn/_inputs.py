@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from freeenergy._params import check_int, check_real, fail
 from freeenergy.learn import _kernels as K
 from freeenergy.learn.monitor import ExplosionRule
+from freeenergy.models._torch import as_real_tensor
 from freeenergy.models.rbm import _RBM
 
 _OWNER = "train_rbm"
@@ -61,16 +61,7 @@ def validate(model, method, k, epochs, batch_size, lr, momentum, weight_decay, s
 
 
 def _as_rows(model, x, name: str) -> torch.Tensor:
-    if isinstance(x, torch.Tensor):
-        t = x.detach()
-    else:
-        try:
-            arr = np.asarray(x)
-        except (TypeError, ValueError):
-            raise fail(name, _OWNER, "an array of shape (n, n_visible)", x) from None
-        if arr.dtype.kind not in "biuf":
-            raise fail(name, _OWNER, "a numeric array of shape (n, n_visible)", x)
-        t = torch.from_numpy(arr.astype(np.float64, copy=False))
+    t = as_real_tensor(x, name, _OWNER, "shape (n, n_visible)").detach()
     if t.ndim != 2 or t.shape[1] != model.n_visible or t.shape[0] < 1:
         raise ValueError(
             f"The {name!r} parameter of {_OWNER} must have shape (n, {model.n_visible}) with n >= 1, "

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch.nn import functional as F
 
@@ -98,6 +99,24 @@ def model_metadata(model) -> dict[str, Any]:
     """The metadata that rebuilds ``model`` (class, dtype and constructor arguments)."""
     return {"class": type(model).__name__, "dtype": str(model.dtype).removeprefix("torch."),
             **model._metadata_fields()}
+
+
+def as_real_tensor(x, name: str, owner: str, what: str) -> torch.Tensor:
+    """``x`` (array-like or tensor of real numbers) as a tensor; non-tensors become float64.
+
+    ``what`` describes the expected content for the error message, e.g. ``"visible unit values"``.
+    """
+    if isinstance(x, torch.Tensor):
+        if x.is_complex():
+            raise fail(name, owner, "a real tensor", f"a tensor of dtype {x.dtype}")
+        return x
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError):
+        raise fail(name, owner, f"an array of {what}", x) from None
+    if arr.dtype.kind not in "biuf":
+        raise fail(name, owner, f"a numeric array of {what}", arr)
+    return torch.from_numpy(arr.astype(np.float64))
 
 
 class SavedModel:

@@ -22,12 +22,12 @@ Files (:meth:`HelmholtzMachine.save`, :func:`freeenergy.models.load_model`): the
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from freeenergy._params import check_int, fail
 from freeenergy.models._torch import (
     SavedModel,
+    as_real_tensor,
     check_device,
     check_dtype,
     check_generator,
@@ -151,16 +151,7 @@ class HelmholtzMachine(SavedModel, torch.nn.Module):
     # ------------------------------------------------------------------ validation
     def _units(self, x, name: str, method: str, n: int) -> torch.Tensor:
         owner = f"HelmholtzMachine.{method}"
-        if not isinstance(x, torch.Tensor):
-            try:
-                arr = np.asarray(x)
-            except (TypeError, ValueError):
-                raise fail(name, owner, "an array of 0/1 unit values", x) from None
-            if arr.dtype.kind not in "biuf":
-                raise fail(name, owner, "a numeric array of 0/1 unit values", arr)
-            x = torch.tensor(arr.astype(np.float64))
-        elif x.is_complex():
-            raise fail(name, owner, "a real tensor", f"a tensor of dtype {x.dtype}")
+        x = as_real_tensor(x, name, owner, "0/1 unit values")
         if x.ndim == 0 or x.shape[-1] != n:
             raise ValueError(
                 f"The {name!r} parameter of {owner} must have shape (..., {n}), one value per unit "

@@ -32,6 +32,7 @@ from freeenergy.models._torch import (
     FORMAT,
     FORMAT_VERSION,
     SavedModel,
+    as_real_tensor,
     check_device,
     check_dtype,
     check_generator,
@@ -85,16 +86,7 @@ class _RBM(SavedModel, torch.nn.Module):
         owner = f"{type(self).__name__}.{method}"
         n = self.n_visible if layer == "visible" else self.n_hidden
         binary = layer == "hidden" or self._binary_visible
-        if not isinstance(x, torch.Tensor):
-            try:
-                arr = np.asarray(x)
-            except (TypeError, ValueError):
-                raise fail(name, owner, f"an array of {layer} unit values", x) from None
-            if arr.dtype.kind not in "biuf":
-                raise fail(name, owner, f"a numeric array of {layer} unit values", arr)
-            x = torch.tensor(arr.astype(np.float64))
-        elif x.is_complex():
-            raise fail(name, owner, "a real tensor", f"a tensor of dtype {x.dtype}")
+        x = as_real_tensor(x, name, owner, f"{layer} unit values")
         if x.ndim == 0 or x.shape[-1] != n:
             raise ValueError(
                 f"The {name!r} parameter of {owner} must have shape (..., {n}), one value per "

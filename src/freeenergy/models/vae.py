@@ -31,7 +31,14 @@ import torch
 from torch.nn import functional as F
 
 from freeenergy._params import check_int, fail
-from freeenergy.models._torch import SavedModel, check_device, check_dtype, check_generator, check_seed
+from freeenergy.models._torch import (
+    SavedModel,
+    as_real_tensor,
+    check_device,
+    check_dtype,
+    check_generator,
+    check_seed,
+)
 
 __all__ = ["VAE"]
 
@@ -155,16 +162,7 @@ class VAE(SavedModel, torch.nn.Module):
 
     # ------------------------------------------------------------------ validation
     def _tensor(self, x, name: str, owner: str) -> torch.Tensor:
-        if not isinstance(x, torch.Tensor):
-            try:
-                arr = np.asarray(x)
-            except (TypeError, ValueError):
-                raise fail(name, owner, "an array of numbers", x) from None
-            if arr.dtype.kind not in "biuf":
-                raise fail(name, owner, "a numeric array", arr)
-            x = torch.tensor(arr.astype(np.float64))
-        elif x.is_complex():
-            raise fail(name, owner, "a real tensor", f"a tensor of dtype {x.dtype}")
+        x = as_real_tensor(x, name, owner, "numbers")
         x = x.to(device=self.device, dtype=self.dtype)
         if self.validate_args and not torch.isfinite(x).all():
             raise ValueError(f"The {name!r} parameter of {owner} must be finite. Got NaN or inf.")
