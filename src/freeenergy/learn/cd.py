@@ -5,36 +5,25 @@ The gradient of the mean log-likelihood of an energy model is
 ``-<dF(v)/dtheta>_data + <dF(v)/dtheta>_model``; CD-k estimates the model term with ``k``
 block-Gibbs sweeps started at the data (Hinton 2002), PCD with ``batch_size`` persistent
 "fantasy" chains that carry over from batch to batch and epoch to epoch (Tieleman 2008).
-The kernels live in :mod:`freeenergy.learn._kernels`.
+The kernels live in :mod:`freeenergy.learn._kernels`; the epoch loop, checkpoints and resumption
+in :mod:`freeenergy.learn.loop`, shared with the latent-variable trainers.
 """
 
 from __future__ import annotations
 
-import hashlib
-import math
 import os
 import time
-import warnings
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
 
 from freeenergy._threads import threads_for
 from freeenergy.learn import _kernels as K
 from freeenergy.learn._inputs import training_data, validate
-from freeenergy.learn.checkpoint import history_from, read_checkpoint, write_checkpoint
+from freeenergy.learn.checkpoint import rbm_entries
 from freeenergy.learn.history import TrainingHistory
-from freeenergy.learn.monitor import (
-    ExplosionRule,
-    TrainingError,
-    TrainingWarning,
-    exact_is_cheap,
-    mean_free_energy,
-    weight_statistics,
-)
-from freeenergy.models._torch import model_metadata
+from freeenergy.learn.loop import Diverged, Loop
+from freeenergy.learn.monitor import ExplosionRule, exact_is_cheap, mean_free_energy, weight_statistics
 
 __all__ = ["train_rbm"]
 
@@ -159,120 +148,67 @@ def train_rbm(
                          callbacks, checkpoint, checkpoint_every, resume, exact_every, explosion,
                          progress, quiet)
     train, test = training_data(model, data, test_data)
-    run = _Run(model, train, test, cfg, opts)
+    run = Loop(_RBMTask(model, train, test, cfg, opts), model, train,
+               {**opts, "batch_size": cfg.batch_size, "lr": cfg.lr})
     with threads_for(batch_size * model.n_visible * model.n_hidden):
         run.start(seed, resume)
         return run.loop()
 
 
-def _digest(data: torch.Tensor) -> str:
-    return hashlib.blake2b(data.cpu().numpy().tobytes(), digest_size=16).hexdigest()
+class _RBMTask:
+    """The RBM part of the shared loop (:class:`freeenergy.learn.loop.Loop`): CD / PCD updates,
+    the RBM's history row, momentum and chains in checkpoints, the weight-explosion rule."""
 
-
-class _Run:
-    """The state of one call of :func:`train_rbm` (kept small: the loop and its bookkeeping)."""
+    owner = _OWNER
+    history_type = TrainingHistory
+    nonfinite = "the reconstruction (unit inputs overflowed)"
 
     def __init__(self, model, train, test, cfg: K.Config, opts: dict):
         self.model, self.train, self.test, self.cfg, self.opts = model, train, test, cfg, opts
-        self.rows: list[dict] = []
-        self.warned = False
-        self.ckpt_epoch: int | None = None
-        self.stop_reason = "completed"
+        self.kernel = K.kernel_for(model)
+        self.scale = model.n_visible
+        self.trajectory = {f: getattr(cfg, f) for f in _TRAJECTORY}
+        self.extra_arguments = {"exact_every": opts["exact_every"]}
+        self.advice = f"Lower 'lr' ({cfg.lr:g}) or add 'weight_decay'."
 
-    # ------------------------------------------------------------------ start / resume
-    def start(self, seed, resume) -> None:
-        gen = torch.Generator(device=self.model.device)
-        gen.manual_seed(seed) if seed is not None else gen.seed()
-        self.arguments = {**{f: getattr(self.cfg, f) for f in _TRAJECTORY}, "seed": gen.initial_seed(),
-                          "epochs": self.opts["epochs"], "n_train": len(self.train),
-                          "exact_every": self.opts["exact_every"]}
-        if self.opts["checkpoint"] is not None or resume is not None:
-            self.arguments["data_digest"] = _digest(self.train)
-        if resume is None:
-            self.epoch = 0
-            self.state = K.init_state(self.model, self.train, self.cfg, gen)
-            self.rows.append(self._monitor(0, recon=None, seconds=0.0))
-        else:
-            self._resume(Path(resume), seed, gen)
-        self.good = self._snapshot()
+    def init(self, gen: torch.Generator) -> K.State:
+        return K.init_state(self.model, self.train, self.cfg, gen)
 
-    def _resume(self, path: Path, seed, gen) -> None:
-        meta, payload = read_checkpoint(path)
-        self._check_compatible(meta, path, seed)
-        old_args = meta["arguments"]
-        self.arguments["seed"] = old_args["seed"]
-        with torch.no_grad():
-            self.model.load_state_dict(payload["model"])
+    def step(self, v0: torch.Tensor, state: K.State) -> torch.Tensor:
+        model = self.model
+        try:
+            ascent, r = self.kernel(model, v0, state, self.cfg.k)
+        except RuntimeError as exc:  # torch.bernoulli refuses NaN probabilities
+            if K.bad_parameter(model) is None and "p_in" not in str(exc):
+                raise
+            raise Diverged(self._blame()) from None
+        if not torch.isfinite(r):
+            raise Diverged(self._blame())
+        K.apply_update(model, ascent, state, self.cfg)
+        return r
+
+    def _blame(self) -> str:
+        name = K.bad_parameter(self.model)
+        return f"parameter {name!r}" if name else self.nonfinite
+
+    def save(self, state: K.State) -> dict:
+        return rbm_entries(state)
+
+    def restore(self, payload: dict, gen: torch.Generator) -> K.State:
         dev = self.model.device
-        gen.set_state(payload["generator"])
         velocity = {n: t.to(dev) for n, t in payload["velocity"].items()}
         chains = None if payload["chains"] is None else payload["chains"].to(dev)
-        self.state = K.State(velocity, chains, gen)
-        self.epoch = int(meta["epoch"])
-        self.rows = history_from(meta, payload).rows()
-        self.ckpt_epoch = self.epoch if self.opts["checkpoint"] == path else None
+        return K.State(velocity, chains, gen)
 
-    def _check_compatible(self, meta: dict, path: Path, seed) -> None:
-        want, have = meta["model"], model_metadata(self.model)
-        if want != have:
-            raise ValueError(
-                f"Cannot resume from '{path}': it holds a {_describe(want)} but the model given to "
-                f"{_OWNER} is a {_describe(have)}. Pass a model of the same class, shape and dtype."
-            )
-        old = meta["arguments"]
-        keys = list(_TRAJECTORY) + ["n_train", "data_digest"] + (["seed"] if seed is not None else [])
-        diff = [f"{key}={old.get(key)!r} there, {self.arguments[key]!r} here" for key in keys
-                if old.get(key) != self.arguments[key]]
-        if diff:
-            raise ValueError(
-                f"Cannot resume from '{path}': the training arguments differ from the run that "
-                f"wrote it ({'; '.join(diff)}). Resume with the same arguments and data."
-            )
-        if self.opts["epochs"] < meta["epoch"]:
-            raise ValueError(f"Cannot resume from '{path}': it is at epoch {meta['epoch']} but "
-                             f"'epochs' (the total) is {self.opts['epochs']}.")
+    @staticmethod
+    def describe(meta: dict) -> str:
+        return _describe(meta)
 
-    # ------------------------------------------------------------------ the loop
-    def loop(self) -> TrainingHistory:
-        epochs, n_batches = self.opts["epochs"], -(-len(self.train) // self.cfg.batch_size)
-        bar = tqdm(total=(epochs - self.epoch) * n_batches, disable=not self.opts["progress"],
-                   desc="train_rbm", unit="batch")
-        try:
-            while self.epoch < epochs:
-                if not self._one_epoch(bar):
-                    break
-        finally:
-            bar.close()
-        return self.history()
+    @staticmethod
+    def postfix(row: dict) -> dict:
+        return {"F": f"{row['train_free_energy']:.4g}", "beta_eff": f"{row['beta_eff']:.3g}"}
 
-    def _one_epoch(self, bar) -> bool:
-        """Run, check and record one epoch; False when training must end."""
-        epoch = self.epoch + 1
-        start = time.perf_counter()
-        try:
-            recon = K.run_epoch(self.model, self.train, self.cfg, self.state, lambda: bar.update())
-        except K.Diverged as d:
-            what = f"became NaN or infinite (detected in batch {d.batch + 1})"
-            return self._diverged(epoch, d.quantity, what)
-        row = self._monitor(epoch, recon, time.perf_counter() - start)
-        bad = [n for n, v in row.items() if v is not None and not math.isfinite(v)]
-        if bad:
-            return self._diverged(epoch, bad[0], f"became {row[bad[0]]}")
-        self.epoch = epoch
-        self.rows.append(row)
-        self.good = self._snapshot()
-        bar.set_postfix(epoch=epoch, F=f"{row['train_free_energy']:.4g}", beta_eff=f"{row['beta_eff']:.3g}")
-        self._watch_explosion(epoch)
-        if self._checkpoint_due(epoch):
-            self._write_checkpoint()
-        if self._call_callbacks(epoch):
-            self.stop_reason = "callback"
-            if self.ckpt_epoch != epoch and self.opts["checkpoint"] is not None:
-                self._write_checkpoint()
-            return False
-        return True
-
-    def _monitor(self, epoch: int, recon: float | None, seconds: float) -> dict:
+    def monitor(self, epoch: int, recon: float | None, seconds: float) -> dict:
         """Diagnostics of the current model; None marks a value not computed this epoch."""
         start = time.perf_counter()
         model, test = self.model, self.test
@@ -292,62 +228,16 @@ class _Run:
         row["monitor_seconds"] = time.perf_counter() - start
         return row
 
-    def _watch_explosion(self, epoch: int) -> None:
+    def explosion(self, rows: list[dict], epoch: int) -> str | None:
         rule = self.opts["explosion"]
-        if rule is None or self.warned:
-            return
-        why = rule.check([r["beta_eff"] for r in self.rows], [r["weight_max"] for r in self.rows])
-        if why is not None:
-            self.warned = True
-            warnings.warn(
-                f"Weights are exploding at epoch {epoch} of {_OWNER}: {why} (beta_eff = "
-                f"{self.rows[-1]['beta_eff']:.4g}). Lower 'lr' ({self.cfg.lr:g}) or add "
-                f"'weight_decay'.", TrainingWarning, stacklevel=5,
-            )
-
-    def _call_callbacks(self, epoch: int) -> bool:
-        stop = False
-        for callback in self.opts["callbacks"]:
-            answer = callback(epoch, self.model, self.history())
-            if answer not in (None, "stop"):
-                raise ValueError(f"A callback of {_OWNER} must return None or 'stop'. "
-                                 f"{callback!r} returned {answer!r} at epoch {epoch}.")
-            stop = stop or answer == "stop"
-        return stop
-
-    # ------------------------------------------------------------------ checkpoints, failure
-    def _checkpoint_due(self, epoch: int) -> bool:
-        every = self.opts["checkpoint_every"]
-        return self.opts["checkpoint"] is not None and (epoch % every == 0 or epoch == self.opts["epochs"])
-
-    def _write_checkpoint(self) -> None:
-        write_checkpoint(self.opts["checkpoint"], self.model, self.state, self.epoch, self.history(),
-                         self.arguments)
-        self.ckpt_epoch = self.epoch
-
-    def _snapshot(self) -> dict:
-        return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-
-    def _diverged(self, epoch: int, quantity: str, what: str) -> bool:
-        with torch.no_grad():
-            self.model.load_state_dict(self.good)
-        self.stop_reason = "diverged"
-        path = self.opts["checkpoint"]
-        where = (f"; the last good checkpoint is '{path}' (epoch {self.ckpt_epoch})"
-                 if path is not None and self.ckpt_epoch is not None else "")
-        message = (
-            f"Training diverged in epoch {epoch} of {_OWNER}: {quantity} {what}. The "
-            f"model was restored to its parameters after epoch {self.epoch}{where}. Lower 'lr' "
-            f"({self.cfg.lr:g}) or add 'weight_decay'."
-        )
-        if self.opts["quiet"]:
-            warnings.warn(message, TrainingWarning, stacklevel=5)
-            return False
-        raise TrainingError(message, epoch=epoch, quantity=quantity, history=self.history(),
-                            checkpoint=None if self.ckpt_epoch is None else str(path))
-
-    def history(self) -> TrainingHistory:
-        return TrainingHistory.from_rows(self.rows, self.arguments, self.stop_reason)
+        if rule is None:
+            return None
+        why = rule.check([r["beta_eff"] for r in rows], [r["weight_max"] for r in rows])
+        if why is None:
+            return None
+        return (f"Weights are exploding at epoch {epoch} of {_OWNER}: {why} (beta_eff = "
+                f"{rows[-1]['beta_eff']:.4g}). Lower 'lr' ({self.cfg.lr:g}) or add "
+                f"'weight_decay'.")
 
 
 def _describe(meta: dict) -> str:

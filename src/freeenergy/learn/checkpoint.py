@@ -13,6 +13,11 @@ mid-write leaves the previous checkpoint intact), read back with ``weights_only=
      "generator": uint8 tensor,             # torch.Generator state
      "history": {column: float64 tensor}}   # the TrainingHistory so far
 
+The variational trainers (:func:`~freeenergy.learn.train_helmholtz`,
+:func:`~freeenergy.learn.train_vae`) write ``"optimizer"`` (the Adam state) instead of
+``"velocity"`` and ``"chains"``, and their metadata names the history record
+(``"history": "VariationalHistory"``).
+
 All tensors are stored on the CPU.
 """
 
@@ -26,35 +31,48 @@ from pathlib import Path
 import torch
 
 from freeenergy._io import atomic_write, dumps
-from freeenergy.learn.history import COLUMNS, TrainingHistory
+from freeenergy.learn.history import TrainingHistory, VariationalHistory
 from freeenergy.models._torch import model_class, model_metadata
 
 __all__ = ["CHECKPOINT_FORMAT", "Checkpoint", "load_checkpoint"]
 
 CHECKPOINT_FORMAT = "freeenergy-checkpoint"
 CHECKPOINT_VERSION = 1
+_HISTORIES = {h.__name__: h for h in (TrainingHistory, VariationalHistory)}
 
 
 def _cpu(tensors: dict) -> dict:
     return {k: v.detach().to("cpu", copy=True) for k, v in tensors.items()}
 
 
-def write_checkpoint(path, model, state, epoch: int, history: TrainingHistory,
-                     arguments: dict) -> Path:
-    """Write the full training state after ``epoch`` epochs to ``path`` atomically."""
+def write_checkpoint(path, model, entries: dict, generator: torch.Generator, epoch: int,
+                     history, arguments: dict) -> Path:
+    """Write the full training state after ``epoch`` epochs to ``path`` atomically.
+
+    ``entries`` are the trainer's own tensors (e.g. ``velocity`` and ``chains`` for
+    :func:`~freeenergy.learn.train_rbm`, ``optimizer`` for the variational trainers).
+    """
     meta = {
         "format": CHECKPOINT_FORMAT, "version": CHECKPOINT_VERSION, "epoch": epoch,
         "model": model_metadata(model), "arguments": arguments, "stop_reason": history.stop_reason,
     }
+    if type(history) is not TrainingHistory:
+        meta["history"] = type(history).__name__
     payload = {
         "metadata": dumps(meta),
         "model": _cpu(model.state_dict()),
-        "velocity": _cpu(state.velocity),
-        "chains": None if state.chains is None else state.chains.detach().to("cpu", copy=True),
-        "generator": state.generator.get_state(),
-        "history": {c: torch.from_numpy(getattr(history, c).astype("float64")) for c in COLUMNS},
+        **entries,
+        "generator": generator.get_state(),
+        "history": {c: torch.from_numpy(getattr(history, c).astype("float64"))
+                    for c in history.COLUMNS},
     }
     return atomic_write(path, lambda tmp: torch.save(payload, tmp))
+
+
+def rbm_entries(state) -> dict:
+    """The checkpoint entries of a CD / PCD run: momentum buffers and persistent chains."""
+    return {"velocity": _cpu(state.velocity),
+            "chains": None if state.chains is None else state.chains.detach().to("cpu", copy=True)}
 
 
 def read_checkpoint(path) -> tuple[dict, dict]:
@@ -72,7 +90,7 @@ def read_checkpoint(path) -> tuple[dict, dict]:
             f"Cannot read '{path}' as a freeenergy checkpoint: it is truncated, corrupt or not a "
             f"torch archive ({type(exc).__name__}: {reason})."
         ) from exc
-    keys = {"metadata", "model", "velocity", "chains", "generator", "history"}
+    keys = {"metadata", "model", "generator", "history"}
     if not (isinstance(payload, dict) and keys <= payload.keys()):
         raise ValueError(
             f"'{path}' is not a freeenergy checkpoint (write one with train_rbm(..., "
@@ -97,8 +115,11 @@ def read_checkpoint(path) -> tuple[dict, dict]:
 
 
 def history_from(meta: dict, payload: dict) -> TrainingHistory:
-    cols = {c: payload["history"][c].numpy() for c in COLUMNS}
-    return TrainingHistory(**cols, arguments=meta["arguments"], stop_reason=meta["stop_reason"])
+    kind = _HISTORIES.get(meta.get("history", "TrainingHistory"))
+    if kind is None:
+        raise ValueError(f"unknown history record {meta.get('history')!r}")
+    cols = {c: payload["history"][c].numpy() for c in kind.COLUMNS}
+    return kind(**cols, arguments=meta["arguments"], stop_reason=meta["stop_reason"])
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,11 +128,11 @@ class Checkpoint:
 
     Attributes
     ----------
-    model : BernoulliRBM or GaussianBernoulliRBM
-        The model after ``epoch`` epochs (on the CPU).
+    model : torch.nn.Module
+        The model (an RBM, HelmholtzMachine or VAE) after ``epoch`` epochs (on the CPU).
     epoch : int
         Number of completed epochs.
-    history : TrainingHistory
+    history : TrainingHistory or VariationalHistory
         The diagnostics up to ``epoch``.
     arguments : dict
         The training arguments of the run.
@@ -127,10 +148,11 @@ class Checkpoint:
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
-    """Read a checkpoint written by ``train_rbm(..., checkpoint=path)``.
+    """Read a checkpoint written by ``train_rbm``, ``train_helmholtz`` or ``train_vae`` with
+    ``checkpoint=path``.
 
     Use it to inspect or keep the last good model of a run; to continue training pass the
-    path as ``train_rbm(..., resume=path)`` instead.
+    path as ``resume=path`` to the same trainer instead.
 
     Raises
     ------

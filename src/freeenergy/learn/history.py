@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from freeenergy._io import jsonable
 
-__all__ = ["TrainingHistory"]
+__all__ = ["TrainingHistory", "VariationalHistory"]
 
 # Per-epoch columns, in order; "epoch" is int64, the rest float64 (NaN = not computed).
 COLUMNS = (
@@ -20,8 +20,46 @@ COLUMNS = (
 )
 
 
-@dataclass(frozen=True, eq=False)
-class TrainingHistory:
+class _Rows:
+    """The shared behaviour of the history records: frozen float64 columns, one row per epoch."""
+
+    COLUMNS: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self):
+        for name in self.COLUMNS:
+            dtype = np.int64 if name == "epoch" else np.float64
+            arr = np.array(getattr(self, name), dtype=dtype).reshape(-1)
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+        if len({len(getattr(self, n)) for n in self.COLUMNS}) != 1:
+            raise ValueError(f"All columns of a {type(self).__name__} must have the same length.")
+        object.__setattr__(self, "arguments", dict(self.arguments))
+
+    @classmethod
+    def from_rows(cls, rows, arguments=None, stop_reason: str = "completed") -> _Rows:
+        """Build a history from per-epoch dicts (missing entries become NaN)."""
+        columns = {n: [_value(row.get(n)) for row in rows] for n in cls.COLUMNS}
+        return cls(**columns, arguments=arguments or {}, stop_reason=stop_reason)
+
+    def rows(self) -> list[dict[str, float]]:
+        """The history as one dict per epoch."""
+        return [{n: getattr(self, n)[i].item() for n in self.COLUMNS} for i in range(len(self))]
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def __repr__(self) -> str:
+        last = int(self.epoch[-1]) if len(self) else None
+        return (f"{type(self).__name__}(epochs={last}, rows={len(self)}, "
+                f"stop_reason={self.stop_reason!r})")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready Python values (NaN and inf become the strings "nan", "inf")."""
+        return jsonable({f.name: getattr(self, f.name) for f in fields(self)})
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class TrainingHistory(_Rows):
     """Per-epoch diagnostics of an RBM training run (:func:`freeenergy.learn.train_rbm`).
 
     Row 0 describes the model before training (epoch 0); row ``i`` the model after epoch
@@ -86,38 +124,71 @@ class TrainingHistory:
     monitor_seconds: np.ndarray
     arguments: dict[str, Any] = field(default_factory=dict)
     stop_reason: str = "completed"
+    COLUMNS: ClassVar[tuple[str, ...]] = COLUMNS
 
-    def __post_init__(self):
-        for name in COLUMNS:
-            dtype = np.int64 if name == "epoch" else np.float64
-            arr = np.array(getattr(self, name), dtype=dtype).reshape(-1)
-            arr.setflags(write=False)
-            object.__setattr__(self, name, arr)
-        if len({len(getattr(self, n)) for n in COLUMNS}) != 1:
-            raise ValueError("All columns of a TrainingHistory must have the same length.")
-        object.__setattr__(self, "arguments", dict(self.arguments))
 
-    @classmethod
-    def from_rows(cls, rows, arguments=None, stop_reason: str = "completed") -> TrainingHistory:
-        """Build a history from per-epoch dicts (missing entries become NaN)."""
-        columns = {n: [_value(row.get(n)) for row in rows] for n in COLUMNS}
-        return cls(**columns, arguments=arguments or {}, stop_reason=stop_reason)
+# Per-epoch columns of the latent-variable trainers.
+VARIATIONAL_COLUMNS = (
+    "epoch", "objective", "train_free_energy", "train_energy", "train_entropy",
+    "train_neg_log_likelihood", "train_gap", "train_iw_bound", "test_free_energy", "test_energy",
+    "test_entropy", "test_neg_log_likelihood", "test_gap", "test_iw_bound", "seconds",
+    "monitor_seconds",
+)
 
-    def rows(self) -> list[dict[str, float]]:
-        """The history as one dict per epoch."""
-        return [{n: getattr(self, n)[i].item() for n in COLUMNS} for i in range(len(self))]
 
-    def __len__(self) -> int:
-        return len(self.epoch)
+@dataclass(frozen=True, eq=False, repr=False)
+class VariationalHistory(_Rows):
+    """Per-epoch diagnostics of a latent-variable model's training run
+    (:func:`freeenergy.learn.train_helmholtz`, :func:`freeenergy.learn.train_vae`).
 
-    def __repr__(self) -> str:
-        last = int(self.epoch[-1]) if len(self) else None
-        return (f"TrainingHistory(epochs={last}, rows={len(self)}, "
-                f"stop_reason={self.stop_reason!r})")
+    Row 0 describes the model before training; every array is read-only and NaN where a value
+    was not computed. All values are means over the examples in nats per example, computed by
+    :func:`freeenergy.variational.helmholtz_free_energy` (``method="auto"``: exact sums over
+    the latents of an enumerable model, Monte Carlo otherwise) with a seed fixed per epoch.
 
-    def as_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready Python values (NaN and inf become the strings "nan", "inf")."""
-        return jsonable({f.name: getattr(self, f.name) for f in fields(self)})
+    Attributes
+    ----------
+    epoch : ndarray of int64
+    objective : ndarray of float64
+        Mean per example of the quantity the updates minimised, averaged over the epoch's
+        mini-batches as they were processed (NaN at epoch 0): the one-sample ``F[q]`` for
+        wake-sleep and the ELBO objective, ``-L_k`` for reweighted wake-sleep and IWAE.
+    train_free_energy, test_free_energy : ndarray of float64
+        ``F[q] = <E>_q - H(q)``, the negative ELBO, with ``E = -log p(x, z)`` (T = 1).
+    train_energy, test_energy, train_entropy, test_entropy : ndarray of float64
+        Its parts ``<E>_q`` and ``H(q)``: ``free_energy = energy - entropy``.
+    train_neg_log_likelihood, test_neg_log_likelihood : ndarray of float64
+        Exact ``-log p(x)`` (enumerable latents only), ``<= free_energy``.
+    train_gap, test_gap : ndarray of float64
+        ``F[q] + log p(x) = KL(q || p(z | x)) >= 0`` (enumerable latents only).
+    train_iw_bound, test_iw_bound : ndarray of float64
+        The importance-weighted bound ``L_k <= log p(x)`` with ``k = iw_k`` (NaN when disabled).
+    seconds, monitor_seconds : ndarray of float64
+        Wall time of the epoch's updates and of computing the row.
+    arguments : dict
+    stop_reason : str
+        ``"completed"``, ``"callback"`` or ``"diverged"``.
+    """
+
+    epoch: np.ndarray
+    objective: np.ndarray
+    train_free_energy: np.ndarray
+    train_energy: np.ndarray
+    train_entropy: np.ndarray
+    train_neg_log_likelihood: np.ndarray
+    train_gap: np.ndarray
+    train_iw_bound: np.ndarray
+    test_free_energy: np.ndarray
+    test_energy: np.ndarray
+    test_entropy: np.ndarray
+    test_neg_log_likelihood: np.ndarray
+    test_gap: np.ndarray
+    test_iw_bound: np.ndarray
+    seconds: np.ndarray
+    monitor_seconds: np.ndarray
+    arguments: dict[str, Any] = field(default_factory=dict)
+    stop_reason: str = "completed"
+    COLUMNS: ClassVar[tuple[str, ...]] = VARIATIONAL_COLUMNS
 
 
 def _value(x):

@@ -1,0 +1,151 @@
+"""Wake-sleep (Hinton, Dayan, Frey & Neal 1995) and reweighted wake-sleep (Bornschein & Bengio
+2015) on small Helmholtz machines whose latents can be enumerated, so that the monitored
+-log p(x) and the gap KL(q || p(z | x)) are exact."""
+
+import numpy as np
+import pytest
+import torch
+
+from freeenergy.learn import (
+    TrainingError,
+    VariationalHistory,
+    load_checkpoint,
+    train_helmholtz,
+    train_rbm,
+)
+from freeenergy.models import BernoulliRBM
+from freeenergy.models.helmholtz import HelmholtzMachine
+
+METHODS = [("wake-sleep", False), ("reweighted-wake-sleep", False), ("reweighted-wake-sleep", True)]
+
+
+@pytest.fixture(scope="module")
+def data():
+    """200 rows from a sharp one-layer teacher (4 latents, 16 visibles)."""
+    teacher = HelmholtzMachine((16, 4), seed=1)
+    with torch.no_grad():
+        teacher.gen_weights[0].normal_(0, 3, generator=torch.Generator().manual_seed(0))
+        teacher.gen_biases[0].normal_(0, 1, generator=torch.Generator().manual_seed(1))
+    return teacher.sample(200, seed=2)
+
+
+def _params(model):
+    return [p.detach().clone() for p in model.parameters()]
+
+
+def _same(a, b):
+    return all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+@pytest.mark.parametrize(("method", "sleep"), METHODS)
+def test_training_reduces_exact_nll_and_gap(data, method, sleep):
+    hm = HelmholtzMachine((16, 8), seed=0)
+    h = train_helmholtz(hm, data, method=method, sleep=sleep, epochs=6, batch_size=20, lr=0.03,
+                        seed=0, iw_k=0)
+    assert isinstance(h, VariationalHistory)
+    assert h.epoch.tolist() == list(range(7))
+    nll, gap = h.train_neg_log_likelihood, h.train_gap
+    assert nll[-1] < nll[0] - 2.0  # nats per example
+    # at initialisation q and p(z | x) are both near-uniform (gap ~ 0); once p has learned
+    # structure the recognition net follows it
+    assert gap[-1] < 0.75 * gap[1]
+    assert np.isnan(h.objective[0]) and np.isfinite(h.objective[1:]).all()
+    assert h.stop_reason == "completed"
+
+
+def test_free_energy_is_energy_minus_entropy_and_bounds_nll(data):
+    hm = HelmholtzMachine((16, 8), seed=0)
+    h = train_helmholtz(hm, data[:150], test_data=data[150:], method="reweighted-wake-sleep",
+                        epochs=3, batch_size=25, lr=0.03, seed=1, iw_k=20)
+    for part in ("train", "test"):
+        F = getattr(h, f"{part}_free_energy")
+        energy, entropy = getattr(h, f"{part}_energy"), getattr(h, f"{part}_entropy")
+        nll, gap = getattr(h, f"{part}_neg_log_likelihood"), getattr(h, f"{part}_gap")
+        np.testing.assert_allclose(F, energy - entropy, rtol=0, atol=1e-9)
+        np.testing.assert_allclose(gap, F - nll, rtol=0, atol=1e-9)
+        assert (F >= nll - 1e-9).all()
+        # the importance-weighted bound sits between the ELBO and log p(x) (up to MC error)
+        iw = getattr(h, f"{part}_iw_bound")
+        assert (iw <= -nll + 0.05).all() and (iw >= -F - 0.05).all()
+
+
+def test_deeper_machine_runs(data):
+    hm = HelmholtzMachine((16, 6, 3), seed=0)
+    h = train_helmholtz(hm, data, method="wake-sleep", epochs=2, batch_size=50, lr=0.03, seed=0,
+                        iw_k=0)
+    assert (h.train_free_energy >= h.train_neg_log_likelihood - 1e-9).all()
+    assert h.train_neg_log_likelihood[-1] < h.train_neg_log_likelihood[0]
+
+
+def test_same_seed_same_parameters(data):
+    runs = []
+    for seed in (3, 3, 4):
+        hm = HelmholtzMachine((16, 8), seed=0)
+        train_helmholtz(hm, data, method="reweighted-wake-sleep", k=3, epochs=2, batch_size=40,
+                        lr=0.03, seed=seed, iw_k=0)
+        runs.append(_params(hm))
+    assert _same(runs[0], runs[1])
+    assert not _same(runs[0], runs[2])
+
+
+@pytest.mark.parametrize(("method", "sleep"), METHODS[:2])
+def test_resume_is_bit_identical(data, tmp_path, method, sleep):
+    kw = {"method": method, "sleep": sleep, "batch_size": 30, "lr": 0.03, "seed": 5, "iw_k": 5}
+    full = HelmholtzMachine((16, 8), seed=0)
+    h_full = train_helmholtz(full, data, epochs=4, **kw)
+    path = tmp_path / "hm.ckpt"
+    first = HelmholtzMachine((16, 8), seed=0)
+    train_helmholtz(first, data, epochs=2, checkpoint=path, **kw)
+    again = HelmholtzMachine((16, 8), seed=9)  # parameters come from the checkpoint
+    h_resumed = train_helmholtz(again, data, epochs=4, resume=path, **kw)
+    assert _same(_params(full), _params(again))
+    for column in ("train_free_energy", "train_gap", "objective", "train_iw_bound"):
+        np.testing.assert_array_equal(getattr(h_full, column), getattr(h_resumed, column))
+    ckpt = load_checkpoint(path)
+    assert isinstance(ckpt.model, HelmholtzMachine) and ckpt.epoch == 2
+    assert isinstance(ckpt.history, VariationalHistory)
+    with pytest.raises(ValueError, match="lr"):
+        train_helmholtz(HelmholtzMachine((16, 8)), data, epochs=4, resume=path, **{**kw, "lr": 0.1})
+
+
+def test_rbm_checkpoint_is_not_a_helmholtz_checkpoint(data, tmp_path):
+    path = tmp_path / "rbm.ckpt"
+    train_rbm(BernoulliRBM(16, 3, seed=0), data, epochs=1, batch_size=50, seed=0, checkpoint=path)
+    with pytest.raises(ValueError, match="Cannot resume"):
+        train_helmholtz(HelmholtzMachine((16, 8)), data, epochs=2, resume=path)
+
+
+def test_nan_raises_training_error_and_keeps_last_good_state(data, tmp_path):
+    def poison(epoch, model, history):
+        if epoch == 1:
+            with torch.no_grad():
+                model.gen_weights[0][0, 0] = float("nan")
+
+    hm = HelmholtzMachine((16, 8), seed=0)
+    path = tmp_path / "hm.ckpt"
+    with pytest.raises(TrainingError, match="epoch 2 of train_helmholtz") as info:
+        train_helmholtz(hm, data, epochs=3, batch_size=50, lr=0.03, seed=0, iw_k=0,
+                        callbacks=[poison], checkpoint=path)
+    err = info.value
+    assert err.epoch == 2 and "gen_weights" in err.quantity
+    assert all(torch.isfinite(p).all() for p in hm.parameters())
+    assert err.history.epoch.tolist() == [0, 1] and err.checkpoint == str(path)
+    assert load_checkpoint(path).epoch == 1
+    with pytest.warns(UserWarning, match="diverged"):
+        h = train_helmholtz(HelmholtzMachine((16, 8), seed=0), data, epochs=3, batch_size=50,
+                            lr=0.03, seed=0, iw_k=0, callbacks=[poison], quiet=True)
+    assert h.stop_reason == "diverged"
+
+
+def test_invalid_arguments(data):
+    hm = HelmholtzMachine((16, 8), seed=0)
+    with pytest.raises(ValueError, match="'method' parameter of train_helmholtz"):
+        train_helmholtz(hm, data, method="cd")
+    with pytest.raises(ValueError, match="0/1"):
+        train_helmholtz(hm, data * 0.5)
+    with pytest.raises(ValueError, match=r"shape \(n, 16\)"):
+        train_helmholtz(hm, data[:, :4])
+    with pytest.raises(TypeError, match="HelmholtzMachine"):
+        train_helmholtz(BernoulliRBM(16, 3), data)
+    with pytest.raises(ValueError, match="'lr' parameter"):
+        train_helmholtz(hm, data, lr=0)
