@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import torch
 
 from freeenergy._params import check_int, check_real, fail
 from freeenergy.learn import _kernels as K
+from freeenergy.learn.loop import validate_options
 from freeenergy.learn.monitor import ExplosionRule
 from freeenergy.models._torch import as_real_tensor
 from freeenergy.models.rbm import _RBM
@@ -23,40 +21,22 @@ def validate(model, method, k, epochs, batch_size, lr, momentum, weight_decay, s
                         f"GaussianBernoulliRBM. Got {type(model).__name__} instead.")
     if method not in ("cd", "pcd"):
         raise fail("method", _OWNER, "'cd' or 'pcd'", method)
+    opts = validate_options(_OWNER, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                            callbacks=callbacks, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                            resume=resume, progress=progress, quiet=quiet)
     reals = {}
     for name, value, ok, what in (
-        ("lr", lr, lambda x: x > 0, "a float > 0"),
         ("momentum", momentum, lambda x: 0 <= x < 1, "a float in [0, 1)"),
         ("weight_decay", weight_decay, lambda x: x >= 0, "a float >= 0"),
     ):
         reals[name] = check_real(name, value, _OWNER)
         if not ok(reals[name]):
             raise fail(name, _OWNER, what, value)
-    if seed is not None:
-        check_int("seed", seed, _OWNER, 0)
-    cfg = K.Config(method, check_int("k", k, _OWNER, 1), check_int("batch_size", batch_size, _OWNER, 1),
-                   reals["lr"], reals["momentum"], reals["weight_decay"])
-    try:
-        callbacks = tuple(callbacks)
-    except TypeError:
-        raise fail("callbacks", _OWNER, "an iterable of callables", callbacks) from None
-    if not all(callable(c) for c in callbacks):
-        raise fail("callbacks", _OWNER, "an iterable of callables", callbacks)
-    for name, value in (("checkpoint", checkpoint), ("resume", resume)):
-        if value is not None and not isinstance(value, str | os.PathLike):
-            raise fail(name, _OWNER, "a path (str or os.PathLike) or None", value)
+    cfg = K.Config(method, check_int("k", k, _OWNER, 1), opts.pop("batch_size"), opts.pop("lr"),
+                   reals["momentum"], reals["weight_decay"])
     if explosion is not None and not isinstance(explosion, ExplosionRule):
         raise fail("explosion", _OWNER, "an ExplosionRule or None", explosion)
-    for name, value in (("progress", progress), ("quiet", quiet)):
-        if not isinstance(value, bool):
-            raise fail(name, _OWNER, "a bool", value)
-    opts = {
-        "epochs": check_int("epochs", epochs, _OWNER, 0), "callbacks": callbacks,
-        "checkpoint": None if checkpoint is None else Path(checkpoint),
-        "checkpoint_every": check_int("checkpoint_every", checkpoint_every, _OWNER, 1),
-        "exact_every": check_int("exact_every", exact_every, _OWNER, 0),
-        "explosion": explosion, "progress": progress, "quiet": quiet,
-    }
+    opts.update(exact_every=check_int("exact_every", exact_every, _OWNER, 0), explosion=explosion)
     return cfg, opts
 
 

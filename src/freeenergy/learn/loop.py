@@ -66,9 +66,9 @@ def digest(data: torch.Tensor) -> str:
 def validate_options(owner, *, epochs, batch_size, lr, seed, callbacks, checkpoint, checkpoint_every,
                      resume, progress, quiet) -> dict:
     """Check the loop's arguments at the public boundary of ``owner``; returns the options."""
-    lr = check_real("lr", lr, owner)
-    if lr <= 0:
+    if check_real("lr", lr, owner) <= 0:
         raise fail("lr", owner, "a float > 0", lr)
+    lr = float(lr)
     if seed is not None:
         check_int("seed", seed, owner, 0)
     try:
