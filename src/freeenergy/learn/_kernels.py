@@ -63,6 +63,10 @@ def _add(out: torch.Tensor, grad, alpha: float) -> None:
         out.add_(grad, alpha=alpha)
 
 
+class NonFinite(Exception):
+    """A NaN or inf appeared during an update."""
+
+
 class Diverged(Exception):
     """A batch produced a non-finite parameter or probability (internal signal)."""
 
@@ -187,6 +191,23 @@ def _diverged(model, batch: int) -> Diverged:
     return Diverged(batch, quantity)
 
 
+def cd_step(model, kernel, v0: torch.Tensor, state: State, cfg: Config) -> torch.Tensor:
+    """One CD/PCD update on the mini-batch ``v0``; returns its summed reconstruction error.
+
+    Raises :class:`NonFinite` when a NaN or inf shows up (then nothing is updated).
+    """
+    try:
+        ascent, r = kernel(model, v0, state, cfg.k)
+    except RuntimeError as exc:  # torch.bernoulli refuses NaN probabilities
+        if bad_parameter(model) is None and "p_in" not in str(exc):
+            raise
+        raise NonFinite from None
+    if not torch.isfinite(r):
+        raise NonFinite
+    apply_update(model, ascent, state, cfg)
+    return r
+
+
 def run_epoch(model, data: torch.Tensor, cfg: Config, state: State, on_batch=None) -> float:
     """One shuffled pass over ``data``; returns the mean squared reconstruction error per unit.
 
@@ -200,17 +221,10 @@ def run_epoch(model, data: torch.Tensor, cfg: Config, state: State, on_batch=Non
     recon = torch.zeros((), dtype=torch.float64, device=data.device)
     batch = 0
     for batch, start in enumerate(range(0, n, cfg.batch_size)):
-        v0 = data[perm[start:start + cfg.batch_size]]
         try:
-            ascent, r = kernel(model, v0, state, cfg.k)
-        except RuntimeError as exc:  # torch.bernoulli refuses NaN probabilities
-            if bad_parameter(model) is None and "p_in" not in str(exc):
-                raise
+            recon += cd_step(model, kernel, data[perm[start:start + cfg.batch_size]], state, cfg)
+        except NonFinite:
             raise _diverged(model, batch) from None
-        if not torch.isfinite(r):
-            raise _diverged(model, batch)
-        apply_update(model, ascent, state, cfg)
-        recon += r
         if on_batch is not None:
             on_batch()
     if bad_parameter(model) is not None:

@@ -175,17 +175,10 @@ class _RBMTask:
         return K.init_state(self.model, self.train, self.cfg, gen)
 
     def step(self, v0: torch.Tensor, state: K.State) -> torch.Tensor:
-        model = self.model
         try:
-            ascent, r = self.kernel(model, v0, state, self.cfg.k)
-        except RuntimeError as exc:  # torch.bernoulli refuses NaN probabilities
-            if K.bad_parameter(model) is None and "p_in" not in str(exc):
-                raise
+            return K.cd_step(self.model, self.kernel, v0, state, self.cfg)
+        except K.NonFinite:
             raise Diverged(self._blame()) from None
-        if not torch.isfinite(r):
-            raise Diverged(self._blame())
-        K.apply_update(model, ascent, state, self.cfg)
-        return r
 
     def _blame(self) -> str:
         name = K.bad_parameter(self.model)
