@@ -127,8 +127,8 @@ def test_sample_writes_npy_and_eval_brackets(trained, capsys):
     )
     assert code == 0
     ais = json.loads(out)
-    assert abs(ais["optimistic"] - exact["log_likelihood"]) < 0.05
-    assert abs(ais["conservative"] - exact["log_likelihood"]) < 0.05
+    assert abs(ais["forward_ais"] - exact["log_likelihood"]) < 0.05
+    assert abs(ais["raise"] - exact["log_likelihood"]) < 0.05
 
 
 def test_rbm_errors_are_one_line(tmp_path, capsys):
