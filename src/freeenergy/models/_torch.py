@@ -120,12 +120,23 @@ def as_real_tensor(x, name: str, owner: str, what: str) -> torch.Tensor:
 
 
 class SavedModel:
-    """Mixin for the torch models: ``save`` / ``load`` in the shared file format.
+    """Mixin for the torch models: ``device``, ``dtype``, and ``save`` / ``load`` in the shared
+    file format.
 
     A subclass defines :meth:`_metadata_fields` (JSON-ready constructor arguments) and
     :meth:`_from_metadata` (an instance with those arguments, on a device and dtype), and is
     listed in :data:`MODEL_MODULES`.
     """
+
+    @property
+    def device(self) -> torch.device:
+        """Device of the parameters."""
+        return next(self.parameters()).device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """Floating-point type of the parameters."""
+        return next(self.parameters()).dtype
 
     def _metadata_fields(self) -> dict[str, Any]:
         raise NotImplementedError

@@ -130,16 +130,6 @@ class HelmholtzMachine(SavedModel, torch.nn.Module):
     def extra_repr(self) -> str:
         return f"layer_sizes={self.layer_sizes}, dtype={self.dtype}"
 
-    @property
-    def device(self) -> torch.device:
-        """Device of the parameters."""
-        return self.prior_logits.device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        """Floating-point type of the parameters."""
-        return self.prior_logits.dtype
-
     def generative_parameters(self) -> list[torch.nn.Parameter]:
         """Parameters of ``p(x, z)``: prior logits, generative weights and biases."""
         return [self.prior_logits, *self.gen_weights, *self.gen_biases]

@@ -70,16 +70,6 @@ class _RBM(SavedModel, torch.nn.Module):
     def extra_repr(self) -> str:
         return f"n_visible={self.n_visible}, n_hidden={self.n_hidden}, dtype={self.dtype}"
 
-    @property
-    def device(self) -> torch.device:
-        """Device of the parameters."""
-        return self.weight.device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        """Floating-point type of the parameters."""
-        return self.weight.dtype
-
     # ------------------------------------------------------------------ validation
     def _batch(self, x, name: str, method: str, layer: str) -> torch.Tensor:
         """Validate a batch of unit values (shape (..., n)) and move it to our device/dtype."""

@@ -150,15 +150,6 @@ class VAE(SavedModel, torch.nn.Module):
             f"likelihood={self.likelihood!r}, dtype={self.dtype}"
         )
 
-    @property
-    def device(self) -> torch.device:
-        """Device of the parameters."""
-        return self.encoder[0].weight.device
-
-    @property
-    def dtype(self) -> torch.dtype:
-        """Floating-point type of the parameters."""
-        return self.encoder[0].weight.dtype
 
     # ------------------------------------------------------------------ validation
     def _tensor(self, x, name: str, owner: str) -> torch.Tensor:
