@@ -150,7 +150,6 @@ class VAE(SavedModel, torch.nn.Module):
             f"likelihood={self.likelihood!r}, dtype={self.dtype}"
         )
 
-
     # ------------------------------------------------------------------ validation
     def _tensor(self, x, name: str, owner: str) -> torch.Tensor:
         x = as_real_tensor(x, name, owner, "numbers")
