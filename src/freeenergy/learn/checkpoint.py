@@ -23,7 +23,6 @@ All tensors are stored on the CPU.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,7 @@ import torch
 
 from freeenergy._io import atomic_write, dumps
 from freeenergy.learn.history import TrainingHistory, VariationalHistory
-from freeenergy.models._torch import model_class, model_metadata
+from freeenergy.models._torch import model_class, model_metadata, read_archive
 
 __all__ = ["CHECKPOINT_FORMAT", "Checkpoint", "load_checkpoint"]
 
@@ -79,34 +78,11 @@ def read_checkpoint(path) -> tuple[dict, dict]:
     """``(metadata, payload)`` of a checkpoint file, with clear errors for anything else."""
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"A checkpoint path must be a str or os.PathLike. Got {path!r} instead.")
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"No checkpoint file at '{path}'.")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for truncated / foreign files
-        reason = " ".join(str(exc).split())[:200]
-        raise ValueError(
-            f"Cannot read '{path}' as a freeenergy checkpoint: it is truncated, corrupt or not a "
-            f"torch archive ({type(exc).__name__}: {reason})."
-        ) from exc
-    keys = {"metadata", "model", "generator", "history"}
-    if not (isinstance(payload, dict) and keys <= payload.keys()):
-        raise ValueError(
-            f"'{path}' is not a freeenergy checkpoint (write one with train_rbm(..., "
-            f"checkpoint=path)); model files written by model.save are read with load_model."
-        )
-    try:
-        meta = json.loads(payload["metadata"])
-    except (TypeError, ValueError):
-        raise ValueError(f"'{path}' is not a freeenergy checkpoint: its metadata is not JSON.") from None
-    if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"'{path}' is not a freeenergy checkpoint (format is not {CHECKPOINT_FORMAT!r}).")
-    if not isinstance(meta.get("version"), int) or meta["version"] > CHECKPOINT_VERSION:
-        raise ValueError(
-            f"'{path}' has checkpoint format version {meta.get('version')!r}; this freeenergy "
-            f"reads versions up to {CHECKPOINT_VERSION}. Upgrade freeenergy to read it."
-        )
+    meta, payload = read_archive(
+        Path(path), kind="checkpoint", fmt=CHECKPOINT_FORMAT, version=CHECKPOINT_VERSION,
+        keys={"metadata", "model", "generator", "history"}, map_location="cpu",
+        hint="written by the trainers' checkpoint=path; model.save files are read with load_model",
+    )
     try:
         model_class(meta.get("model", {}).get("class"))
     except ValueError as exc:

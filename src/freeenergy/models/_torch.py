@@ -173,42 +173,42 @@ class SavedModel:
         return model
 
 
-def _read_payload(path: Path, map_location):
+def read_archive(path: Path, *, kind: str, fmt: str, version: int, keys: set[str], hint: str,
+                 map_location=None) -> tuple[dict, dict]:
+    """``(metadata, payload)`` of a freeenergy archive (a model file or a checkpoint).
+
+    ``kind`` names it in messages ("model file", "checkpoint"); ``fmt`` and ``version`` are the
+    expected format and the newest readable version; ``keys`` must be in the payload; ``hint``
+    says what writes such a file.
+    """
     if not path.is_file():
-        raise FileNotFoundError(f"No model file at '{path}'.")
+        raise FileNotFoundError(f"No {kind.removesuffix(' file')} file at '{path}'.")
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        payload = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises many types for truncated / foreign files
         reason = " ".join(str(exc).split())[:200]
         raise ValueError(
-            f"Cannot read '{path}' as a freeenergy model file: it is truncated, corrupt or not a "
+            f"Cannot read '{path}' as a freeenergy {kind}: it is truncated, corrupt or not a "
             f"torch archive ({type(exc).__name__}: {reason})."
         ) from exc
-
-
-def _read_metadata(payload, path: Path) -> dict:
-    if not (isinstance(payload, dict) and {"metadata", "state_dict"} <= payload.keys()):
+    if not (isinstance(payload, dict) and keys <= payload.keys()):
         what = "a dict without them" if isinstance(payload, dict) else f"a {type(payload).__name__}"
         raise ValueError(
-            f"'{path}' is not a freeenergy model file: it should hold a dict with 'metadata' and "
-            f"'state_dict' (as written by model.save) but holds {what}."
+            f"'{path}' is not a freeenergy {kind}: it should hold a dict with {sorted(keys)} ({hint}) "
+            f"but holds {what}."
         )
     try:
         meta = json.loads(payload["metadata"])
     except (TypeError, ValueError):
-        raise ValueError(f"'{path}' is not a freeenergy model file: its metadata is not JSON.") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"'{path}' is not a freeenergy model file (format is not {FORMAT!r}).")
-    if not isinstance(meta.get("version"), int) or meta["version"] > FORMAT_VERSION:
+        raise ValueError(f"'{path}' is not a freeenergy {kind}: its metadata is not JSON.") from None
+    if not isinstance(meta, dict) or meta.get("format") != fmt:
+        raise ValueError(f"'{path}' is not a freeenergy {kind} (format is not {fmt!r}).")
+    if not isinstance(meta.get("version"), int) or meta["version"] > version:
         raise ValueError(
-            f"'{path}' has model format version {meta.get('version')!r}; this freeenergy reads "
-            f"versions up to {FORMAT_VERSION}. Upgrade freeenergy to read it."
+            f"'{path}' has {kind} format version {meta.get('version')!r}; this freeenergy reads "
+            f"versions up to {version}. Upgrade freeenergy to read it."
         )
-    try:
-        model_class(meta.get("class"))
-    except ValueError as exc:
-        raise ValueError(f"'{path}' holds an {exc}.") from None
-    return meta
+    return meta, payload
 
 
 def load_model(path: str | os.PathLike, *, map_location=None):
@@ -247,9 +247,13 @@ def load_model(path: str | os.PathLike, *, map_location=None):
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"The 'path' parameter of load_model must be a str or path. Got {path!r} instead.")
     path = Path(path)
-    payload = _read_payload(path, map_location)
-    meta = _read_metadata(payload, path)
-    cls = model_class(meta["class"])
+    meta, payload = read_archive(path, kind="model file", fmt=FORMAT, version=FORMAT_VERSION,
+                                 keys={"metadata", "state_dict"}, hint="as written by model.save",
+                                 map_location=map_location)
+    try:
+        cls = model_class(meta.get("class"))
+    except ValueError as exc:
+        raise ValueError(f"'{path}' holds an {exc}.") from None
     state = payload["state_dict"]
     try:
         device = next(iter(state.values())).device if state else torch.device("cpu")
