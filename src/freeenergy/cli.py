@@ -309,8 +309,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_cmd_dos)
 
     from freeenergy._cli_rbm import add_rbm_commands
+    from freeenergy._cli_variational import add_variational_commands
 
     add_rbm_commands(sub)
+    add_variational_commands(sub)
 
     p = sub.add_parser(
         "tour",
