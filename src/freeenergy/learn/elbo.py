@@ -126,8 +126,9 @@ def _cpu(obj):
     return obj
 
 
-def latent_rows(model, x, name: str, owner: str, binary: bool) -> torch.Tensor:
-    """``x`` as a (n, n_visible) tensor on the model's device and dtype, checked."""
+def latent_rows(model, x, name: str, owner: str, values: str | None) -> torch.Tensor:
+    """``x`` as a (n, n_visible) tensor on the model's device and dtype, checked: ``values`` is
+    ``"binary"`` (0/1), ``"unit"`` (in [0, 1]) or None (any finite value)."""
     if isinstance(x, torch.Tensor):
         t = x.detach()
     else:
@@ -146,18 +147,26 @@ def latent_rows(model, x, name: str, owner: str, binary: bool) -> torch.Tensor:
     t = t.to(device=model.device, dtype=model.dtype)
     if not torch.isfinite(t).all():
         raise ValueError(f"The {name!r} parameter of {owner} must be finite. Got NaN or inf.")
-    if binary and ((t != 0) & (t != 1)).any():
+    if values == "binary" and ((t != 0) & (t != 1)).any():
+        hint = " or grey values in [0, 1] with dynamic_binarization=True" if name == "data" else ""
         raise ValueError(f"The {name!r} parameter of {owner} must hold 0/1 values for a "
-                         f"{type(model).__name__}. Pass binarised data.")
+                         f"{type(model).__name__}. Pass binarised data{hint}.")
+    if values == "unit" and ((t < 0) | (t > 1)).any():
+        raise ValueError(f"The {name!r} parameter of {owner} must hold probabilities in [0, 1] with "
+                         f"dynamic_binarization=True. Got values in [{float(t.min()):g}, "
+                         f"{float(t.max()):g}] instead.")
     return t.contiguous()
 
 
-def latent_data(model, data, test_data, owner: str, binary: bool):
-    """Training and test rows; a DataSet gives ``data.train`` and ``data.test``."""
+def latent_data(model, data, test_data, owner: str, binary: bool, dynamic: bool):
+    """Training and test rows; a DataSet gives ``data.train`` and ``data.test``. ``binary``:
+    the model needs 0/1 data; ``dynamic``: the training rows are probabilities, binarised
+    afresh in every mini-batch."""
     if hasattr(data, "train") and hasattr(data, "test"):
         data, test_data = data.train, data.test if test_data is None else test_data
-    train = latent_rows(model, data, "data", owner, binary)
-    test = None if test_data is None else latent_rows(model, test_data, "test_data", owner, binary)
+    train = latent_rows(model, data, "data", owner, "unit" if dynamic else "binary" if binary else None)
+    test = None if test_data is None else latent_rows(model, test_data, "test_data", owner,
+                                                      "binary" if binary else None)
     return train, test
 
 
@@ -168,9 +177,18 @@ def monitor_options(owner: str, n_samples, iw_k) -> dict:
 
 
 def run(task_type, model, data, test_data, binary: bool, trajectory: dict, opts: dict, seed, resume):
-    """Build the task and the loop, and train (shared by the latent-variable trainers)."""
-    train, test = latent_data(model, data, test_data, task_type.owner, binary)
-    task = task_type(model, train, test, trajectory, opts)
+    """Build the task and the loop, and train (shared by the latent-variable trainers).
+
+    With dynamic binarisation the monitored training rows are one fixed Bernoulli draw (seed
+    0) of the training probabilities, so that every epoch's ``train_*`` values describe the
+    same binary data.
+    """
+    dynamic = opts["dynamic_binarization"]
+    train, test = latent_data(model, data, test_data, task_type.owner, binary, dynamic)
+    monitored = train
+    if dynamic:
+        monitored = torch.bernoulli(train, generator=torch.Generator(device=train.device).manual_seed(0))
+    task = task_type(model, monitored, test, trajectory, opts)
     loop = Loop(task, model, train, opts)
     loop.start(seed, resume)
     return loop.loop()
@@ -201,6 +219,7 @@ def train_vae(
     test_data=None,
     n_samples: int = 100,
     iw_k: int | None = 50,
+    dynamic_binarization: bool = False,
     callbacks: Iterable[Callable] = (),
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: int = 1,
@@ -235,6 +254,11 @@ def train_vae(
     iw_k : int or None
         Importance samples of the monitored bound ``L_k`` (``train_iw_bound``); 0 or None
         disables it.
+    dynamic_binarization : bool
+        Treat the training rows as probabilities in [0, 1] and replace every mini-batch by a
+        fresh draw ``Bernoulli(x)`` from the run's generator (the usual protocol on MNIST,
+        which keeps the model from fitting one binarisation). The monitored ``train_*`` values
+        use one fixed draw (seed 0); ``test_data`` is used as given.
 
     Returns
     -------
@@ -269,7 +293,7 @@ def train_vae(
     opts = validate_options(owner, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                             callbacks=callbacks, checkpoint=checkpoint,
                             checkpoint_every=checkpoint_every, resume=resume, progress=progress,
-                            quiet=quiet)
+                            quiet=quiet, dynamic_binarization=dynamic_binarization)
     opts.update(monitor_options(owner, n_samples, iw_k))
     trajectory = {"objective": objective, "k": k, "batch_size": opts["batch_size"], "lr": opts["lr"]}
     # pixel values (in [0, 1] for a Bernoulli likelihood) are checked by the model itself

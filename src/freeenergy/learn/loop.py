@@ -64,7 +64,7 @@ def digest(data: torch.Tensor) -> str:
 
 
 def validate_options(owner, *, epochs, batch_size, lr, seed, callbacks, checkpoint, checkpoint_every,
-                     resume, progress, quiet) -> dict:
+                     resume, progress, quiet, dynamic_binarization=False) -> dict:
     """Check the loop's arguments at the public boundary of ``owner``; returns the options."""
     if check_real("lr", lr, owner) <= 0:
         raise fail("lr", owner, "a float > 0", lr)
@@ -80,7 +80,8 @@ def validate_options(owner, *, epochs, batch_size, lr, seed, callbacks, checkpoi
     for name, value in (("checkpoint", checkpoint), ("resume", resume)):
         if value is not None and not isinstance(value, str | os.PathLike):
             raise fail(name, owner, "a path (str or os.PathLike) or None", value)
-    for name, value in (("progress", progress), ("quiet", quiet)):
+    for name, value in (("progress", progress), ("quiet", quiet),
+                        ("dynamic_binarization", dynamic_binarization)):
         if not isinstance(value, bool):
             raise fail(name, owner, "a bool", value)
     return {
@@ -88,7 +89,7 @@ def validate_options(owner, *, epochs, batch_size, lr, seed, callbacks, checkpoi
         "batch_size": check_int("batch_size", batch_size, owner, 1), "lr": lr,
         "checkpoint": None if checkpoint is None else Path(checkpoint),
         "checkpoint_every": check_int("checkpoint_every", checkpoint_every, owner, 1),
-        "progress": progress, "quiet": quiet,
+        "progress": progress, "quiet": quiet, "dynamic_binarization": dynamic_binarization,
     }
 
 
@@ -96,7 +97,10 @@ class Loop:
     """The state of one training call: the epoch loop and its bookkeeping.
 
     ``opts`` holds ``epochs, batch_size, lr, callbacks, checkpoint, checkpoint_every,
-    progress, quiet`` (see :func:`validate_options`).
+    progress, quiet, dynamic_binarization`` (see :func:`validate_options`). With
+    ``dynamic_binarization`` every mini-batch of probabilities ``x`` in [0, 1] is replaced by
+    a fresh draw ``Bernoulli(x)`` from the run's generator (so a resumed run draws the same
+    pixels as an uninterrupted one).
     """
 
     def __init__(self, task, model, train: torch.Tensor, opts: dict):
@@ -112,6 +116,7 @@ class Loop:
         gen.manual_seed(seed) if seed is not None else gen.seed()
         self.gen = gen
         self.arguments = {**self.task.trajectory, "seed": gen.initial_seed(),
+                          "dynamic_binarization": self.opts["dynamic_binarization"],
                           "epochs": self.opts["epochs"], "n_train": len(self.train),
                           **self.task.extra_arguments}
         if self.opts["checkpoint"] is not None or resume is not None:
@@ -146,7 +151,8 @@ class Loop:
                 f"shape and dtype."
             )
         old = meta["arguments"]
-        keys = [*self.task.trajectory, "n_train", "data_digest", *(["seed"] if seed is not None else [])]
+        keys = [*self.task.trajectory, "dynamic_binarization", "n_train", "data_digest",
+                *(["seed"] if seed is not None else [])]
         diff = [f"{key}={old.get(key)!r} there, {self.arguments[key]!r} here" for key in keys
                 if old.get(key) != self.arguments[key]]
         if diff:
@@ -173,14 +179,17 @@ class Loop:
 
     def _run_epoch(self, bar) -> float:
         """One shuffled pass over the training rows; the mean summary ``sum / (n * scale)``."""
-        data, size = self.train, self.opts["batch_size"]
+        data, size, redraw = self.train, self.opts["batch_size"], self.opts["dynamic_binarization"]
         n = len(data)
         perm = torch.randperm(n, generator=self.gen, device=data.device)
         total = torch.zeros((), dtype=torch.float64, device=data.device)
         batch = 0
         for batch, start in enumerate(range(0, n, size)):
+            rows = data[perm[start:start + size]]
+            if redraw:
+                rows = torch.bernoulli(rows, generator=self.gen)
             try:
-                value = self.task.step(data[perm[start:start + size]], self.state)
+                value = self.task.step(rows, self.state)
             except Diverged as d:
                 raise _Failed(batch, d.quantity) from None
             if not torch.isfinite(value):

@@ -89,6 +89,7 @@ def train_helmholtz(
     test_data=None,
     n_samples: int = 100,
     iw_k: int | None = 50,
+    dynamic_binarization: bool = False,
     callbacks: Iterable[Callable] = (),
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: int = 1,
@@ -107,8 +108,8 @@ def train_helmholtz(
     model : HelmholtzMachine
         Trained in place.
     data : array_like, Tensor or DataSet, shape (n, n_visible)
-        Binary (0/1) training rows. A DataSet gives ``data.train``, and ``data.test`` as the
-        default ``test_data``.
+        Binary (0/1) training rows (probabilities with ``dynamic_binarization``). A DataSet
+        gives ``data.train``, and ``data.test`` as the default ``test_data``.
     method : {"wake-sleep", "reweighted-wake-sleep"}
     k : int
         Recognition samples per example for reweighted wake-sleep, >= 1 (wake-sleep uses one;
@@ -125,6 +126,11 @@ def train_helmholtz(
     iw_k : int or None
         Importance samples of the monitored bound ``L_k`` (``train_iw_bound``); 0 or None
         disables it.
+    dynamic_binarization : bool
+        Treat the training rows as probabilities in [0, 1] and replace every mini-batch by a
+        fresh draw ``Bernoulli(x)`` from the run's generator (the usual protocol on MNIST,
+        which keeps the model from fitting one binarisation). The monitored ``train_*`` values
+        use one fixed draw (seed 0); ``test_data`` is used as given.
 
     Returns
     -------
@@ -168,7 +174,7 @@ def train_helmholtz(
     opts = validate_options(owner, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
                             callbacks=callbacks, checkpoint=checkpoint,
                             checkpoint_every=checkpoint_every, resume=resume, progress=progress,
-                            quiet=quiet)
+                            quiet=quiet, dynamic_binarization=dynamic_binarization)
     opts.update(monitor_options(owner, n_samples, iw_k))
     trajectory = {"method": method, "k": k, "sleep": sleep, "batch_size": opts["batch_size"],
                   "lr": opts["lr"]}

@@ -1,0 +1,103 @@
+"""Dynamic binarisation in the shared training loop: every mini-batch of probabilities is
+replaced by a fresh Bernoulli draw from the run's generator (the MNIST protocol of Burda et al.
+2016), reproducibly and resumably."""
+
+import numpy as np
+import pytest
+import torch
+
+from freeenergy.learn import train_helmholtz, train_vae
+from freeenergy.models import VAE
+from freeenergy.models.helmholtz import HelmholtzMachine
+from freeenergy.variational import helmholtz_free_energy
+
+PROBS = np.linspace(0.1, 0.9, 8)
+
+
+@pytest.fixture(scope="module")
+def grey():
+    """300 identical grey rows: the data distribution under dynamic binarisation is the
+    product of Bernoulli(PROBS)."""
+    return np.tile(PROBS, (300, 1))
+
+
+def _params(model):
+    return [p.detach().clone() for p in model.parameters()]
+
+
+def _same(a, b):
+    return all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_model_learns_the_pixel_probabilities(grey):
+    # every row is the same grey vector, so only the fresh draws tell the model the
+    # per-pixel rates; a fixed binarisation of one row could not teach them
+    hm = HelmholtzMachine((8, 2), seed=0)
+    train_helmholtz(hm, grey, method="reweighted-wake-sleep", epochs=100, batch_size=100, lr=0.01,
+                    seed=0, iw_k=0, dynamic_binarization=True)
+    means = hm.sample(20_000, seed=1).mean(0).numpy()
+    np.testing.assert_allclose(means, PROBS, atol=0.03)
+
+
+def test_monitored_train_rows_are_one_fixed_draw(grey):
+    hm = HelmholtzMachine((8, 3), seed=0)
+    h = train_helmholtz(hm, grey, epochs=2, batch_size=50, lr=0.03, seed=0, iw_k=0,
+                        dynamic_binarization=True)
+    fixed = torch.bernoulli(torch.as_tensor(grey), generator=torch.Generator().manual_seed(0))
+    assert ((fixed == 0) | (fixed == 1)).all()
+    exact = helmholtz_free_energy(hm, fixed, method="exact")
+    assert h.train_free_energy[-1] == pytest.approx(exact.mean_free_energy, abs=1e-12)
+    assert h.train_neg_log_likelihood[-1] == pytest.approx(exact.mean_exact_free_energy, abs=1e-12)
+    assert h.arguments["dynamic_binarization"] is True
+
+
+def test_same_seed_same_draws_and_different_seed_differs(grey):
+    runs = []
+    for seed in (1, 1, 2):
+        vae = VAE(8, 2, hidden=(6,), seed=0)
+        train_vae(vae, grey, epochs=2, batch_size=50, seed=seed, iw_k=0, n_samples=1,
+                  dynamic_binarization=True)
+        runs.append(_params(vae))
+    assert _same(runs[0], runs[1])
+    assert not _same(runs[0], runs[2])
+
+
+def test_draws_change_the_trajectory(grey):
+    kw = {"epochs": 2, "batch_size": 50, "seed": 1, "iw_k": 0, "n_samples": 1}
+    plain, dynamic = VAE(8, 2, hidden=(6,), seed=0), VAE(8, 2, hidden=(6,), seed=0)
+    train_vae(plain, grey, **kw)
+    train_vae(dynamic, grey, dynamic_binarization=True, **kw)
+    assert not _same(_params(plain), _params(dynamic))
+
+
+def test_resume_is_bit_identical(grey, tmp_path):
+    kw = {"batch_size": 40, "seed": 3, "iw_k": 0, "n_samples": 1, "dynamic_binarization": True}
+    full = VAE(8, 2, hidden=(6,), seed=0)
+    train_vae(full, grey, epochs=4, **kw)
+    path = tmp_path / "vae.ckpt"
+    first = VAE(8, 2, hidden=(6,), seed=0)
+    train_vae(first, grey, epochs=2, checkpoint=path, **kw)
+    again = VAE(8, 2, hidden=(6,), seed=7)
+    train_vae(again, grey, epochs=4, resume=path, **kw)
+    assert _same(_params(full), _params(again))
+
+
+def test_resume_must_repeat_the_binarisation(grey, tmp_path):
+    path = tmp_path / "vae.ckpt"
+    kw = {"batch_size": 40, "seed": 3, "iw_k": 0, "n_samples": 1}
+    train_vae(VAE(8, 2, hidden=(6,), seed=0), grey, epochs=1, checkpoint=path,
+              dynamic_binarization=True, **kw)
+    with pytest.raises(ValueError, match="dynamic_binarization=True there, False here"):
+        train_vae(VAE(8, 2, hidden=(6,), seed=0), grey, epochs=2, resume=path, **kw)
+
+
+def test_bad_input_is_named(grey):
+    hm = HelmholtzMachine((8, 2), seed=0)
+    with pytest.raises(ValueError, match=r"0/1 values.*dynamic_binarization=True"):
+        train_helmholtz(hm, grey, epochs=1)
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\].*1\.8"):
+        train_helmholtz(hm, 2 * grey, epochs=1, dynamic_binarization=True)
+    with pytest.raises(ValueError, match=r"'test_data'.*0/1 values"):
+        train_helmholtz(hm, grey, test_data=grey, epochs=1, dynamic_binarization=True)
+    with pytest.raises(ValueError, match="'dynamic_binarization' parameter of train_vae must be a bool"):
+        train_vae(VAE(8, 2, seed=0), grey, epochs=1, dynamic_binarization="yes")
