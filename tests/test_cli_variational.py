@@ -283,3 +283,15 @@ def test_helmholtz_needs_binary_training_data(tmp_path):
     )
     with pytest.raises(CLIError, match="needs 0/1 data"):
         args.run(args)
+
+
+def test_dynamic_binarization_trains_on_grey_rows(tmp_path, capsys):
+    np.save(tmp_path / "grey.npy", np.tile(np.linspace(0.1, 0.9, 6), (40, 1)))
+    argv = ["--data", tmp_path / "grey.npy", "--binarize", "dynamic", "--epochs", "2", "--batch-size",
+            "10", "--no-progress", "--json"]
+    for command in (["helmholtz", "train", "--layers", "2"], ["vae", "train", "--latent", "2"]):
+        code, out, _ = run([*command, *argv, "--out", tmp_path / "m.pt"], capsys)
+        history = json.loads(out)["history"]
+        assert code == 0 and history["arguments"]["dynamic_binarization"] is True
+        assert len(history["epoch"]) == 3
+        assert np.isfinite(history["test_free_energy"]).all()

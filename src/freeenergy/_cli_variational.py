@@ -9,7 +9,8 @@ main parser by :func:`add_variational_commands`; errors are raised as
 Data (``--data``): ``digits``, ``mnist`` or a ``.npy`` file of rows in [0, 1]. Grey images are
 binarised by **threshold** (pixel > 0.5 -> 1) by default, for digits and MNIST alike, so the
 data are deterministic; ``--binarize stochastic`` draws each pixel once from Bernoulli(grey),
-``--binarize none`` keeps grey values (VAE only: a Helmholtz machine needs 0/1 data).
+``--binarize dynamic`` (training only) draws every mini-batch afresh and the test rows once
+(seeded), ``--binarize none`` keeps grey values (VAE only: a Helmholtz machine needs 0/1 data).
 """
 
 from __future__ import annotations
@@ -24,9 +25,14 @@ from freeenergy.cli import _FORMATTER, CLIError
 
 _LOG2 = math.log(2.0)
 _BINARIZE_HELP = "how grey images become 0/1 (default threshold: pixel > 0.5)"
+_TRAIN_BINARIZE_HELP = (
+    "how grey images become 0/1 (default threshold: pixel > 0.5; dynamic: a fresh "
+    "Bernoulli draw of every training mini-batch, the test rows drawn once)"
+)
 _DATA_NOTE = (
     "Grey images (digits, MNIST) are binarised by threshold (pixel > 0.5) by default; "
-    "--binarize stochastic draws each pixel once from Bernoulli(grey value)."
+    "--binarize stochastic draws each pixel once from Bernoulli(grey value), --binarize dynamic "
+    "draws every training mini-batch afresh (the MNIST protocol of Burda et al. 2016)."
 )
 
 
@@ -55,7 +61,7 @@ def _binary(rows: np.ndarray, spec: str) -> None:
     if not np.all((rows == 0) | (rows == 1)):
         raise CLIError(
             f"--data {spec}: a Helmholtz machine needs 0/1 data; use --binarize threshold or "
-            "stochastic (or a binary .npy file)"
+            "stochastic (or dynamic, when training), or a binary .npy file"
         )
 
 
@@ -87,10 +93,23 @@ def _report_history(history, args) -> None:
     _table(columns)
 
 
+def _training_images(args):
+    """The images to train on; with ``--binarize dynamic`` grey training rows and test rows
+    drawn once from Bernoulli(grey) with ``--seed``."""
+    if args.binarize != "dynamic":
+        return _load_images(args.data, _binarize_arg(args.binarize), args.seed)
+    images = _load_images(args.data, None, args.seed)
+    rng = np.random.default_rng(args.seed)
+    images.test = (rng.random(images.test.shape) < images.test).astype(np.float64)
+    return images
+
+
 def _train(args, model, train_fn, binary: bool, **method_args) -> int:
     images = args.images
+    dynamic = args.binarize == "dynamic"
     if binary:
-        _binary(images.train, args.data)
+        if not dynamic:
+            _binary(images.train, args.data)
         _binary(images.test, args.data)
     history = train_fn(
         model,
@@ -104,6 +123,7 @@ def _train(args, model, train_fn, binary: bool, **method_args) -> int:
         checkpoint=args.checkpoint,
         resume=args.resume,
         progress=not args.no_progress,
+        dynamic_binarization=dynamic,
         **method_args,
     )
     model.save(args.out)
@@ -118,7 +138,7 @@ def _cmd_helmholtz_train(args) -> int:
 
     _check_training_args(args)
     layers = _sizes(args.layers, "layers")
-    args.images = _load_images(args.data, _binarize_arg(args.binarize), args.seed)
+    args.images = _training_images(args)
     model = HelmholtzMachine((args.images.train.shape[1], *layers), seed=args.seed)
     return _train(args, model, train_helmholtz, True, method=args.method, k=args.k)
 
@@ -131,7 +151,7 @@ def _cmd_vae_train(args) -> int:
     if args.latent < 1:
         raise CLIError(f"--latent must be >= 1; got {args.latent}")
     hidden = () if args.hidden.strip() in ("", "none") else _sizes(args.hidden, "hidden")
-    args.images = _load_images(args.data, _binarize_arg(args.binarize), args.seed)
+    args.images = _training_images(args)
     model = VAE(args.images.train.shape[1], args.latent, hidden=hidden, seed=args.seed)
     return _train(args, model, train_vae, False, objective=args.objective, k=args.k)
 
@@ -241,7 +261,10 @@ def _cmd_free_energy(args) -> int:
 def _training_args(p, batch_size: int, lr: float) -> None:
     p.add_argument("--data", default="digits", help=_DATA_HELP)
     p.add_argument(
-        "--binarize", choices=["threshold", "stochastic", "none"], default="threshold", help=_BINARIZE_HELP
+        "--binarize",
+        choices=["threshold", "stochastic", "dynamic", "none"],
+        default="threshold",
+        help=_TRAIN_BINARIZE_HELP,
     )
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=batch_size, help=f"(default {batch_size})")
