@@ -39,6 +39,8 @@ def time_budget(minutes: float):
     deadline = time.perf_counter() + 60 * minutes
 
     def stop_when_late(epoch, model, history):
+        if epoch % 10 == 0:
+            print(f"epoch {epoch}: objective {history.objective[-1]:.3f}", flush=True)
         return "stop" if time.perf_counter() > deadline else None
 
     return stop_when_late
