@@ -403,8 +403,7 @@ def _exact_terms(model, x, configs, T):
         log_p = model.log_joint(x, z).to(torch.float64)
         log_q = model.recognition_log_prob(x, z).to(torch.float64)
         q = log_q.exp()
-        mass = torch.where(q > 0, q, 0.0)
-        energy += (mass * -log_p).sum(0)
+        energy += torch.where(q > 0, q * -log_p, 0.0).sum(0)  # q = 0 may meet log p = -inf
         entropy -= torch.where(q > 0, q * log_q, 0.0).sum(0)
         kl += torch.where(q > 0, q * (log_q - (log_p / T - log_z)), 0.0).sum(0)
     return energy, entropy, -T * log_z, T * kl
@@ -501,7 +500,7 @@ def enumerated_free_energy(model, x, q, *, T: float = 1.0) -> np.ndarray:
     with torch.no_grad():
         log_p = torch.cat([model.log_joint(x, z).to(torch.float64) for z in _chunks(configs, x.shape[0])])
     q_log_q = torch.where(q > 0, q * q.clamp_min(1e-300).log(), 0.0)
-    return (-(q * log_p) + T * q_log_q).sum(0).cpu().numpy()
+    return (torch.where(q > 0, -(q * log_p), 0.0) + T * q_log_q).sum(0).cpu().numpy()
 
 
 # ---------------------------------------------------------------------------- the decomposition

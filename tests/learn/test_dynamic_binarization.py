@@ -51,6 +51,31 @@ def test_monitored_train_rows_are_one_fixed_draw(grey):
     assert h.arguments["dynamic_binarization"] is True
 
 
+def test_grey_test_rows_are_monitored_on_one_fixed_draw(grey):
+    hm = HelmholtzMachine((8, 3), seed=0)
+    h = train_helmholtz(hm, grey, test_data=grey[:50], epochs=1, batch_size=50, seed=0, iw_k=0,
+                        dynamic_binarization=True)
+    fixed = torch.bernoulli(torch.as_tensor(grey[:50]), generator=torch.Generator().manual_seed(1))
+    exact = helmholtz_free_energy(hm, fixed, method="exact")
+    assert h.test_neg_log_likelihood[-1] == pytest.approx(exact.mean_exact_free_energy, abs=1e-12)
+
+
+def test_checkpoints_from_before_the_option_still_resume(grey, tmp_path, monkeypatch):
+    from freeenergy.learn import loop
+
+    def without_the_key(path, model, extra, gen, epoch, history, arguments):
+        arguments = {k: v for k, v in arguments.items() if k != "dynamic_binarization"}
+        write(path, model, extra, gen, epoch, history, arguments)
+
+    write = loop.write_checkpoint
+    path, kw = tmp_path / "old.ckpt", {"batch_size": 40, "seed": 3, "iw_k": 0, "n_samples": 1}
+    monkeypatch.setattr(loop, "write_checkpoint", without_the_key)
+    train_vae(VAE(8, 2, hidden=(6,), seed=0), (grey > 0.5).astype(float), epochs=1, checkpoint=path, **kw)
+    monkeypatch.setattr(loop, "write_checkpoint", write)
+    h = train_vae(VAE(8, 2, hidden=(6,), seed=0), (grey > 0.5).astype(float), epochs=2, resume=path, **kw)
+    assert h.epoch.tolist() == [0, 1, 2]
+
+
 def test_same_seed_same_draws_and_different_seed_differs(grey):
     runs = []
     for seed in (1, 1, 2):
@@ -97,7 +122,7 @@ def test_bad_input_is_named(grey):
         train_helmholtz(hm, grey, epochs=1)
     with pytest.raises(ValueError, match=r"probabilities in \[0, 1\].*1\.8"):
         train_helmholtz(hm, 2 * grey, epochs=1, dynamic_binarization=True)
-    with pytest.raises(ValueError, match=r"'test_data'.*0/1 values"):
-        train_helmholtz(hm, grey, test_data=grey, epochs=1, dynamic_binarization=True)
+    with pytest.raises(ValueError, match=r"'test_data'.*probabilities in \[0, 1\]"):
+        train_helmholtz(hm, grey, test_data=-grey, epochs=1, dynamic_binarization=True)
     with pytest.raises(ValueError, match="'dynamic_binarization' parameter of train_vae must be a bool"):
         train_vae(VAE(8, 2, seed=0), grey, epochs=1, dynamic_binarization="yes")

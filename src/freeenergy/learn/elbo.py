@@ -160,14 +160,19 @@ def latent_rows(model, x, name: str, owner: str, values: str | None) -> torch.Te
 
 def latent_data(model, data, test_data, owner: str, binary: bool, dynamic: bool):
     """Training and test rows; a DataSet gives ``data.train`` and ``data.test``. ``binary``:
-    the model needs 0/1 data; ``dynamic``: the training rows are probabilities, binarised
-    afresh in every mini-batch."""
+    the model needs 0/1 data; ``dynamic``: the rows are probabilities, the training rows
+    binarised afresh in every mini-batch."""
     if hasattr(data, "train") and hasattr(data, "test"):
         data, test_data = data.train, data.test if test_data is None else test_data
-    train = latent_rows(model, data, "data", owner, "unit" if dynamic else "binary" if binary else None)
-    test = None if test_data is None else latent_rows(model, test_data, "test_data", owner,
-                                                      "binary" if binary else None)
+    values = "unit" if dynamic else "binary" if binary else None
+    train = latent_rows(model, data, "data", owner, values)
+    test = None if test_data is None else latent_rows(model, test_data, "test_data", owner, values)
     return train, test
+
+
+def fixed_draw(rows: torch.Tensor, seed: int) -> torch.Tensor:
+    """One seeded Bernoulli draw of probabilities ``rows`` (0/1 rows are returned unchanged)."""
+    return torch.bernoulli(rows, generator=torch.Generator(device=rows.device).manual_seed(seed))
 
 
 def monitor_options(owner: str, n_samples, iw_k) -> dict:
@@ -179,16 +184,17 @@ def monitor_options(owner: str, n_samples, iw_k) -> dict:
 def run(task_type, model, data, test_data, binary: bool, trajectory: dict, opts: dict, seed, resume):
     """Build the task and the loop, and train (shared by the latent-variable trainers).
 
-    With dynamic binarisation the monitored training rows are one fixed Bernoulli draw (seed
-    0) of the training probabilities, so that every epoch's ``train_*`` values describe the
-    same binary data.
+    With dynamic binarisation the monitored training and test rows are one fixed Bernoulli
+    draw (seeds 0 and 1) of their probabilities, so that every epoch's ``train_*`` and
+    ``test_*`` values describe the same binary data.
     """
     dynamic = opts["dynamic_binarization"]
     train, test = latent_data(model, data, test_data, task_type.owner, binary, dynamic)
-    monitored = train
+    monitored_train, monitored_test = train, test
     if dynamic:
-        monitored = torch.bernoulli(train, generator=torch.Generator(device=train.device).manual_seed(0))
-    task = task_type(model, monitored, test, trajectory, opts)
+        monitored_train = fixed_draw(train, 0)
+        monitored_test = None if test is None else fixed_draw(test, 1)
+    task = task_type(model, monitored_train, monitored_test, trajectory, opts)
     loop = Loop(task, model, train, opts)
     loop.start(seed, resume)
     return loop.loop()
@@ -257,8 +263,9 @@ def train_vae(
     dynamic_binarization : bool
         Treat the training rows as probabilities in [0, 1] and replace every mini-batch by a
         fresh draw ``Bernoulli(x)`` from the run's generator (the usual protocol on MNIST,
-        which keeps the model from fitting one binarisation). The monitored ``train_*`` values
-        use one fixed draw (seed 0); ``test_data`` is used as given.
+        which keeps the model from fitting one binarisation). ``test_data`` then holds
+        probabilities too; the monitored ``train_*`` and ``test_*`` values use one fixed draw
+        of each (seeds 0 and 1; rows already 0/1 are unchanged).
 
     Returns
     -------

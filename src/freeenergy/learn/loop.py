@@ -150,7 +150,7 @@ class Loop:
                 f"given to {owner} is a {self.task.describe(have)}. Pass a model of the same class, "
                 f"shape and dtype."
             )
-        old = meta["arguments"]
+        old = {"dynamic_binarization": False, **meta["arguments"]}  # older checkpoints lack the key
         keys = [*self.task.trajectory, "dynamic_binarization", "n_train", "data_digest",
                 *(["seed"] if seed is not None else [])]
         diff = [f"{key}={old.get(key)!r} there, {self.arguments[key]!r} here" for key in keys

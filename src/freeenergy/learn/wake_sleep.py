@@ -129,8 +129,9 @@ def train_helmholtz(
     dynamic_binarization : bool
         Treat the training rows as probabilities in [0, 1] and replace every mini-batch by a
         fresh draw ``Bernoulli(x)`` from the run's generator (the usual protocol on MNIST,
-        which keeps the model from fitting one binarisation). The monitored ``train_*`` values
-        use one fixed draw (seed 0); ``test_data`` is used as given.
+        which keeps the model from fitting one binarisation). ``test_data`` then holds
+        probabilities too; the monitored ``train_*`` and ``test_*`` values use one fixed draw
+        of each (seeds 0 and 1; rows already 0/1 are unchanged).
 
     Returns
     -------
