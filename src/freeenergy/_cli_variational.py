@@ -98,9 +98,10 @@ def _training_images(args):
     drawn once from Bernoulli(grey) with ``--seed``."""
     if args.binarize != "dynamic":
         return _load_images(args.data, _binarize_arg(args.binarize), args.seed)
+    from freeenergy.data._dataset import binarized
+
     images = _load_images(args.data, None, args.seed)
-    rng = np.random.default_rng(args.seed)
-    images.test = (rng.random(images.test.shape) < images.test).astype(np.float64)
+    images.test = binarized(images.test, "stochastic", 0.5, np.random.default_rng(args.seed))
     return images
 
 
