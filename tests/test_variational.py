@@ -11,7 +11,6 @@ check for a correct implementation).
 """
 
 import dataclasses
-import itertools
 import math
 
 import numpy as np
@@ -31,18 +30,7 @@ from freeenergy.variational import (
     log_likelihood,
     tempered_posterior,
 )
-
-
-def randomise(model, scale=1.0, seed=0):
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64) * scale)
-    return model
-
-
-def binary(n):
-    return torch.tensor(list(itertools.product([0.0, 1.0], repeat=n)), dtype=torch.float64)
+from torch_helpers import binary, randomise
 
 
 def energies(model, x):

@@ -7,7 +7,6 @@ References:
   force over every (x, z) of a tiny model (3-2-2): p and q must normalise exactly.
 """
 
-import itertools
 import json
 import math
 
@@ -19,18 +18,7 @@ from freeenergy.models import BernoulliRBM, load_model
 from freeenergy.models.helmholtz import HelmholtzMachine
 from freeenergy.models.rbm import FORMAT
 from freeenergy.variational import LatentVariableModel
-
-
-def randomise(model, scale=1.0, seed=0):
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64) * scale)
-    return model
-
-
-def binary(n):
-    return torch.tensor(list(itertools.product([0.0, 1.0], repeat=n)), dtype=torch.float64)
+from torch_helpers import binary, randomise
 
 
 def log_bern(values, logits):

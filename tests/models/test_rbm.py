@@ -8,7 +8,6 @@ References:
   couples to the hiddens); the hidden free energy is checked against scipy.integrate.quad.
 """
 
-import itertools
 import json
 import math
 
@@ -20,20 +19,13 @@ from scipy.special import logsumexp
 
 from freeenergy.models import BernoulliRBM, GaussianBernoulliRBM, load_model
 from freeenergy.models.rbm import FORMAT, FORMAT_VERSION
+from torch_helpers import binary
+from torch_helpers import randomise as _randomise
 
 
 def randomise(model, scale=1.0, seed=0):
     """Replace every parameter by scale * N(0, 1) (sigma stays as constructed)."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name, p in model.named_parameters():
-            if name != "log_sigma":
-                p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64) * scale)
-    return model
-
-
-def binary(n):
-    return torch.tensor(list(itertools.product([0.0, 1.0], repeat=n)), dtype=torch.float64)
+    return _randomise(model, scale, seed, keep=("log_sigma",))
 
 
 def brute_log_z(model):

@@ -23,15 +23,7 @@ from torch.distributions import Bernoulli, Normal
 from freeenergy.models import BernoulliRBM
 from freeenergy.models.rbm import FORMAT, FORMAT_VERSION
 from freeenergy.models.vae import VAE
-
-
-def randomise(model, scale=1.0, seed=0):
-    """Replace every parameter by scale * N(0, 1)."""
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64) * scale)
-    return model
+from torch_helpers import randomise
 
 
 def gen(seed=0):
