@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 
 import numpy as np
@@ -16,6 +17,7 @@ from freeenergy.data import load_digits
 from freeenergy.estimate import exact_log_partition
 from freeenergy.models import BernoulliRBM as TorchRBM
 from freeenergy.sklearn import EXPECTED_FAILED_CHECKS, BernoulliRBM
+from learn.test_cd_reference import replay_train_rbm
 
 # A Pipeline mutates its own `steps` while fitting; these two are about Pipeline, not us.
 _PIPELINE_XFAIL = {
@@ -113,6 +115,34 @@ def test_partial_fit_continues_pcd_chains(binary):
     with pytest.raises(ValueError, match="features"):
         est.partial_fit(binary[:, :5])
     assert BernoulliRBM(random_state=0).fit(binary).h_samples_ is None  # CD keeps no chains
+
+
+@pytest.mark.parametrize("method", ["cd", "pcd"])
+def test_partial_fit_runs_the_reference_update(binary, method):
+    """partial_fit is one shuffled epoch of plain-SGD CD-k / PCD-k with ``learning_rate``,
+    ``batch_size`` and ``k`` (no momentum or weight decay, as documented): the parameters and
+    persistent chains equal the NumPy reference of tests/learn/test_cd_reference.py (Hinton 2002;
+    Tieleman 2008) to 1e-12 (float64; observed below 1e-15)."""
+    est = BernoulliRBM(n_components=4, learning_rate=0.3, batch_size=3, method=method, k=2,
+                       random_state=0).partial_fit(binary[:3])
+    rng = np.random.default_rng(2)  # fixed seed, not chosen to pass
+    # O(1) parameters and chains, set through the public attributes, so every term shows.
+    est.components_ = rng.normal(0.0, 0.5, (4, 8))
+    est.intercept_visible_, est.intercept_hidden_ = rng.normal(0.0, 0.5, 8), rng.normal(0.0, 0.5, 4)
+    chains = (rng.random((3, 4)) < 0.5) * 1.0 if method == "pcd" else None
+    est.h_samples_ = chains
+    p = {"weight": est.components_.T.copy(), "visible_bias": est.intercept_visible_.copy(),
+         "hidden_bias": est.intercept_hidden_.copy()}
+    seed = copy.deepcopy(est.random_state_).randint(2**31 - 1)  # how each call seeds its generator
+    x = binary[:7]  # batches of 3, 3 and 1 rows
+    est.partial_fit(x)
+    expected, chains = replay_train_rbm(p, x, list(p), seed=seed, epochs=1, method=method, batch_size=3,
+                                        uniforms=True, chains=chains, k=2, lr=0.3, momentum=0.0,
+                                        weight_decay=0.0)
+    np.testing.assert_allclose(est.components_.T, expected["weight"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(est.intercept_visible_, expected["visible_bias"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(est.intercept_hidden_, expected["hidden_bias"], rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(est.h_samples_, chains)
 
 
 def test_fit_is_reproducible(binary):
