@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install tour test test-slow bench bench-baselines lint
+.PHONY: install tour test test-slow mutation bench bench-baselines lint
 
 $(BIN)/freeenergy: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ test: install
 
 test-slow: install
 	$(BIN)/python -m pytest -q -m slow
+
+# Mutation testing of the update rules and estimators (docs/mutation.md); not part of `make test`.
+# One thread per forked test process, one process per core; mutmut resumes an interrupted run.
+mutation: install
+	OMP_NUM_THREADS=1 $(BIN)/mutmut run --max-children $$(nproc)
+	$(BIN)/python tools/mutation_report.py
 
 bench: install
 	LEARNERGY_PATH=$(VENV)/learnergy-pkgs $(BIN)/python benchmarks/run_all.py
