@@ -27,8 +27,10 @@ mutation: install
 	OMP_NUM_THREADS=1 $(BIN)/mutmut run --max-children $$(nproc)
 	$(BIN)/python tools/mutation_report.py
 
+# One thread per pool for ours and every baseline, pinned to one core, 5 interleaved rounds.
+# `make bench BENCH_ARGS=--quick` is the smoke run (small sizes; it measures nothing).
 bench: install
-	LEARNERGY_PATH=$(VENV)/learnergy-pkgs $(BIN)/python benchmarks/run_all.py
+	LEARNERGY_PATH=$(VENV)/learnergy-pkgs $(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 # Optional comparison packages for `make bench` (skipped there when absent). learnergy goes into
 # its own folder without dependencies: its requirements would replace the pinned torch.

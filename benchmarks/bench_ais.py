@@ -1,36 +1,41 @@
-"""AIS of a 784 x 500 Bernoulli RBM: freeenergy.estimate.ais vs NumPy and the `rbms` package.
+"""AIS of a 784 x 500 Bernoulli RBM: freeenergy.estimate.ais against a NumPy transcription of
+Salakhutdinov & Murray's loop and the optional `rbms` package, at equal precision and threads.
 
-Equal work for all three: the same model, ``--chains`` chains, ``--betas`` inverse temperatures
-spaced uniformly on [0, 1], the base model ``W = 0`` with the model's own visible biases (the
-base `rbms` uses), one block-Gibbs sweep per temperature, float64 parameters (``--dtype``).
-Ours runs on the CPU, and again on CUDA when torch sees a GPU (against the same NumPy time).
+What it measures, for float64 and float32 (``--dtypes``), equal work on every side: the same
+model, ``--chains`` chains, ``--betas`` inverse temperatures spaced uniformly on [0, 1], the base
+model ``W = 0`` with the model's own visible biases (the base `rbms` uses), one block-Gibbs
+sweep per temperature, all in the row's dtype (log weights accumulated in float64).
 
 * NumPy: a direct transcription of Salakhutdinov & Murray's (2008) AIS loop (their MATLAB
-  ``RBM_AIS.m``), float64, written below; same math as ours (2 matrix products per temperature).
-* ``rbms`` (PyPI, DsysDML/rbms): ``rbms.partition_function.ais.compute_partition_function_ais``.
-  It does 5 matrix products per temperature (a Gibbs sweep plus a re-sample of the hiddens, and
-  the visible free energy under the previous and the current model) and rebuilds the
-  interpolated model every step. Skipped, with a message, when the package is not installed
-  (``pip install rbms``; it needs torch >= 2.5 and does not replace the project's torch).
+  ``RBM_AIS.m``), written below; same math as ours (2 matrix products per temperature), and with
+  the same seed the same uniforms, so the same chains (the script prints the largest difference
+  of the log weights).
+* ``rbms`` (optional, ``pip install rbms``):
+  ``rbms.partition_function.ais.compute_partition_function_ais``. It does 5 matrix products per
+  temperature (a Gibbs sweep plus a re-sample of the hiddens, and the visible free energy under
+  the previous and the current model) and rebuilds the interpolated model every step.
+* the ceiling: ours' matrix products alone with ``torch.mm``: per temperature
+  ``(C x n_v) @ (n_v x (n_h + 1))`` (hidden inputs and the base-model column) and
+  ``(C x n_h) @ (n_h x n_v)`` (visible inputs; none after the last temperature), i.e.
+  ``2 C n_v (n_h + 1) (K - 1) + 2 C n_h n_v (K - 2)`` FLOPs for K temperatures (157 GFLOP at
+  100 chains x 1000 betas). Ours is reported in GFLOP/s and as a fraction of it.
 
-On the CPU all three are bound by the same two (100 x 784) x (784 x 500) matrix products per
-temperature, so ours can only win on everything else. On a busy machine, torch's and
-OpenBLAS's thread pools stall on every parallel region; compare with OMP_NUM_THREADS=1 there.
+All CPU sides run interleaved with one thread each, pinned to one core (common.measure). When
+torch sees a GPU, ours, `rbms` and the ceiling run again on CUDA (against each other only). Run:
 
-Run:
-    python benchmarks/bench_ais.py [--visible 784] [--hidden 500] [--chains 100] [--betas 1000]
+    python benchmarks/bench_ais.py [--quick] [--threads 1] [--rounds 5] [--dtypes float64 float32]
+                                   [--visible 784] [--hidden 500] [--chains 100] [--betas 1000]
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import os
 
 import numpy as np
 import torch
 
-from common import best_time, report
+import common
 from freeenergy.estimate.ais import ais
 from freeenergy.models import BernoulliRBM
 
@@ -92,60 +97,91 @@ def make_model(n_visible, n_hidden, seed=0, dtype=torch.float64, device="cpu"):
     return rbm
 
 
-def run(args, device: str, numpy_result=None):
-    """Time ours on ``device`` against NumPy (CPU, timed once) and rbms (same device)."""
-    dtype = {"float64": torch.float64, "float32": torch.float32}[args.dtype]
+def ceiling(args, dtype: torch.dtype, device: str):
+    """The products of ours, K - 1 of the first kind and K - 2 of the second."""
+    c, n_v, n_h, k = args.chains, args.visible, args.hidden, args.betas
+    pair, flops_pair = common.gemm_side([("nn", c, n_v, n_h + 1), ("nn", c, n_h, n_v)], dtype,
+                                        repeat=k - 2, device=device)
+    last, flops_last = common.gemm_side([("nn", c, n_v, n_h + 1)], dtype, device=device)
+
+    def run():
+        pair()
+        last()
+
+    return run, flops_pair + flops_last
+
+
+def run(args, dtype_name: str, device: str) -> None:
+    """Time ours against NumPy (CPU only), rbms and the matmul ceiling, interleaved."""
+    dtype = {"float64": torch.float64, "float32": torch.float32}[dtype_name]
     rbm = make_model(args.visible, args.hidden, dtype=dtype, device=device)
     betas = np.linspace(0.0, 1.0, args.betas)
     W, a, b = (p.detach() for p in (rbm.weight, rbm.visible_bias, rbm.hidden_bias))
-    scale = (f"{args.visible}x{args.hidden} RBM, {args.chains} chains x {args.betas} betas, "
-             f"{args.dtype}, {device}, {torch.get_num_threads()} torch threads, "
-             f"load {os.getloadavg()[0]:.1f}")
+    Wn, an, bn = (x.cpu().numpy() for x in (W, a, b))
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    result = {}
 
     def ours():
-        est = ais(rbm, n_chains=args.chains, betas=betas, base=a, seed=0)
-        if device == "cuda":
-            torch.cuda.synchronize()
-        return est
+        result["ours"] = ais(rbm, n_chains=args.chains, betas=betas, base=a, seed=0)
+        sync()
 
-    est = ours()
-    t_ours = best_time(ours, args.repeat)
-    print(f"# {scale}; ours: {est}")
+    def numpy():
+        result["numpy"] = numpy_ais(Wn, an, bn, an, betas, args.chains, 0)
 
-    if numpy_result is None:
-        Wn, an, bn = (x.cpu().numpy() for x in (W, a, b))
-        log_z_np, log_w_np = numpy_ais(Wn, an, bn, an, betas, args.chains, 0)
-        t_np = best_time(lambda: numpy_ais(Wn, an, bn, an, betas, args.chains, 0), args.repeat)
-        numpy_result = (t_np, log_z_np, log_w_np)
-    t_np, log_z_np, log_w_np = numpy_result
-    same = ""
-    if device == "cpu":  # same seed, same uniforms: the same chains
-        same = f", max |log w ours - NumPy| {np.abs(est.info['log_weights'] - log_w_np).max():.1e}"
-    report(f"AIS {scale}", t_ours, f"NumPy S&M loop, {args.dtype}, CPU", t_np,
-           f"log Z ours {est.log_z:.4f} ± {est.stderr:.4f}, NumPy {log_z_np:.4f}{same}")
+    def rbms():
+        result["rbms"] = rbms_ais(W, a, b, args.betas, args.chains, 0)
 
-    log_z_rbms = rbms_ais(W, a, b, args.betas, args.chains, 0)
-    if log_z_rbms is None:
-        print("AIS vs rbms: skipped, the `rbms` package is not installed (pip install rbms).")
+    gemm, flops = ceiling(args, dtype, device)
+    sides = {"ours": ours, "gemm": gemm}
+    if device == "cpu":
+        sides["numpy"] = numpy
+    have_rbms = rbms_ais(W[:2, :2], a[:2], b[:2], 3, 2, 0) is not None
+    if have_rbms:
+        sides["rbms"] = rbms
+    t = common.measure(sides)
+    where = None if device == "cpu" else "cuda"
+    scale = f"{args.visible}x{args.hidden} RBM, {args.chains} chains x {args.betas} betas, {device}"
+    est = result["ours"]
+    print(f"# {scale}, {dtype_name}; ours: {est}")
+    mine = common.Series("ais", t["ours"]["call"])
+    if device == "cpu":
+        log_z_np, log_w_np = result["numpy"]
+        diff = np.abs(est.info["log_weights"] - log_w_np).max()
+        common.ratio_line(f"AIS {scale}", mine, common.Series("NumPy S&M loop", t["numpy"]["call"]),
+                          dtype=dtype_name, note=f"log Z ours {est.log_z:.4f} +- {est.stderr:.4f}, NumPy "
+                          f"{log_z_np:.4f}, same chains: max |log w ours - NumPy| {diff:.1e}")
+    if have_rbms:
+        common.ratio_line(f"AIS {scale}", mine, common.Series("rbms AIS", t["rbms"]["call"]),
+                          dtype=dtype_name, where=where,
+                          note=f"log Z ours {est.log_z:.4f}, rbms {float(result['rbms']):.4f}; rbms: "
+                          f"5 products per temperature")
     else:
-        t_rbms = best_time(lambda: rbms_ais(W, a, b, args.betas, args.chains, 0), args.repeat)
-        report(f"AIS {scale}", t_ours, f"rbms compute_partition_function_ais, {device}", t_rbms,
-               f"log Z ours {est.log_z:.4f}, rbms {log_z_rbms:.4f}")
-    return numpy_result
+        print("  AIS vs rbms: skipped, the `rbms` package is not installed (pip install rbms).")
+    common.rate_line("AIS", flops, mine, common.Series("torch.mm", t["gemm"]["call"]), dtype=dtype_name,
+                     where=where, count="2 C n_v (n_h + 1) (K - 1) + 2 C n_h n_v (K - 2)")
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--visible", type=int, default=784)
-    parser.add_argument("--hidden", type=int, default=500)
-    parser.add_argument("--chains", type=int, default=100)
-    parser.add_argument("--betas", type=int, default=1000)
-    parser.add_argument("--dtype", choices=["float64", "float32"], default="float64")
-    parser.add_argument("--repeat", type=int, default=1)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    common.add_arguments(parser)
+    parser.add_argument("--visible", type=int, default=None, help="default 784 (100 with --quick)")
+    parser.add_argument("--hidden", type=int, default=None, help="default 500 (50 with --quick)")
+    parser.add_argument("--chains", type=int, default=None, help="default 100 (20 with --quick)")
+    parser.add_argument("--betas", type=int, default=None, help="default 1000 (50 with --quick)")
+    parser.add_argument("--dtypes", nargs="+", choices=["float64", "float32"],
+                        default=["float64", "float32"])
     args = parser.parse_args(argv)
-    numpy_result = run(args, "cpu")
+    for name, full, quick in (("visible", 784, 100), ("hidden", 500, 50), ("chains", 100, 20),
+                              ("betas", 1000, 50)):
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else full)
+    common.setup(args, "AIS: freeenergy.estimate.ais vs NumPy (Salakhutdinov & Murray) and rbms")
+    for dtype_name in args.dtypes:
+        run(args, dtype_name, "cpu")
     if torch.cuda.is_available():
-        run(args, "cuda", numpy_result)
+        for dtype_name in args.dtypes:
+            run(args, dtype_name, "cuda")
     else:
         print("AIS on CUDA: skipped, no GPU visible to torch.")
 

@@ -1,8 +1,13 @@
-"""Exact density of states of the L x L Ising torus (Beale's method) vs brute-force enumeration.
+"""Exact density of states of the L x L Ising torus (Beale's method) against brute-force
+enumeration of a small lattice.
 
-The baseline enumerates all 2^N states of a small lattice; the ratio compares states counted
-per second. Run:
-    python benchmarks/bench_ising_dos.py [--size 32] [--brute 4]
+What it measures: the wall time of ``IsingLattice(L, L).density_of_states()`` (exact integer
+counts for 2^(L^2) states) and of ``IsingLattice(l, l).enumerate_energies()`` (all 2^(l^2)
+states, float64 energies), interleaved (common.measure), one thread each pinned to one core.
+The time ratio is printed as usual, and beside it the ratio of states counted per second,
+``(2^(L^2) / t_exact) / (2^(l^2) / t_brute)``, in powers of ten. Run:
+
+    python benchmarks/bench_ising_dos.py [--quick] [--threads 1] [--rounds 5] [--size 32] [--brute 5]
 """
 
 from __future__ import annotations
@@ -10,28 +15,35 @@ from __future__ import annotations
 import argparse
 import math
 
+import common
 import freeenergy as fe
-from common import best_time, report
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size", type=int, default=32)
-    parser.add_argument("--brute", type=int, default=5, help="side of the enumerated lattice")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    common.add_arguments(parser)
+    parser.add_argument("--size", type=int, default=None, help="default 32 (8 with --quick)")
+    parser.add_argument("--brute", type=int, default=None,
+                        help="side of the enumerated lattice (default 5; 4 with --quick)")
     args = parser.parse_args(argv)
-
-    exact = best_time(lambda: fe.IsingLattice(args.size, args.size).density_of_states(), repeat=1)
-    brute = best_time(lambda: fe.IsingLattice(args.brute, args.brute).enumerate_energies(), repeat=1)
-    n, nb = args.size**2, args.brute**2
-    # States per second: (2^n / exact) / (2^nb / brute), in log10 to stay printable.
-    log10_ratio = (n - nb) * 0.30102999566398120 + math.log10(brute / exact)
-    report(
-        f"Beale exact DOS {args.size}x{args.size} (2^{n} states)",
-        exact,
-        f"brute-force enumeration {args.brute}x{args.brute} (2^{nb} states)",
-        brute,
-        f"states counted per second: 10^{log10_ratio:.0f} times the enumeration's",
+    size = args.size or (8 if args.quick else 32)
+    brute = args.brute or (4 if args.quick else 5)
+    common.setup(args, "exact Ising density of states (Beale) vs brute-force enumeration")
+    t = common.measure({
+        "exact": lambda: fe.IsingLattice(size, size).density_of_states(),
+        "brute": lambda: fe.IsingLattice(brute, brute).enumerate_energies(),
+    })
+    n, nb = size**2, brute**2
+    ratio = common.ratio_line(
+        f"Beale exact DOS {size}x{size} (2^{n} states) vs enumeration {brute}x{brute} (2^{nb} states)",
+        common.Series("exact", t["exact"]["call"]),
+        common.Series("brute force", t["brute"]["call"]),
+        dtype="exact integers vs float64 energies",
     )
+    log10_states = (n - nb) * math.log10(2.0) + math.log10(ratio)
+    print(f"  states counted per second: 10^{log10_states:.0f} times the enumeration's "
+          f"(median time ratio x 2^{n - nb})")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,15 @@
-"""thermodynamics() on 1e7 levels x 100 temperatures vs a loop over scipy.special.logsumexp.
+"""thermodynamics() on 1e7 levels x 100 temperatures against a loop over scipy.special.logsumexp.
 
-The baseline computes only log Z; ours computes log Z, F, U, S and C. Run:
-    python benchmarks/bench_thermo.py [--levels 10000000] [--temps 100]
+What it measures: the wall time of ``fe.thermodynamics(energies, T=T)`` (log Z, F, U, S and C
+at every temperature) against ``[logsumexp(-energies / t) for t in T]`` (log Z only), both in
+float64, interleaved (common.measure). Threads: NumPy's and SciPy's BLAS pools at ``--threads``
+(default 1) and the process pinned to that many cores. ``thermodynamics`` runs blocks of
+temperatures in its own pool of Python threads (``min(8, os.cpu_count())`` of them; NumPy
+releases the GIL), and pinning confines that pool to the same cores as the baseline: the
+comparison is at equal cores. Run:
+
+    python benchmarks/bench_thermo.py [--quick] [--threads 1] [--rounds 5] [--levels 10000000]
+                                      [--temps 100]
 """
 
 from __future__ import annotations
@@ -11,31 +19,38 @@ import argparse
 import numpy as np
 from scipy.special import logsumexp
 
+import common
 import freeenergy as fe
-from common import best_time, report
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--levels", type=int, default=10**7)
-    parser.add_argument("--temps", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=1)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    common.add_arguments(parser)
+    parser.add_argument("--levels", type=int, default=None, help="default 1e7 (1e5 with --quick)")
+    parser.add_argument("--temps", type=int, default=None, help="default 100 (10 with --quick)")
     args = parser.parse_args(argv)
-    rng = np.random.default_rng(0)
-    energies = rng.normal(size=args.levels) * 10
-    T = np.linspace(0.1, 10.0, args.temps)
+    levels = args.levels or (10**5 if args.quick else 10**7)
+    temps = args.temps or (10 if args.quick else 100)
+    common.setup(args, "thermodynamics() vs a scipy.special.logsumexp loop")
+    energies = np.random.default_rng(0).normal(size=levels) * 10
+    T = np.linspace(0.1, 10.0, temps)
+    result = {}
 
-    ours = best_time(lambda: fe.thermodynamics(energies, T=T), args.repeat)
-    base = best_time(lambda: [logsumexp(-energies / t) for t in T], args.repeat)
-    th = fe.thermodynamics(energies, T=T)
-    ref = np.array([logsumexp(-energies / t) for t in T[:3]])
-    err = float(np.max(np.abs(th.log_z[:3] - ref) / np.abs(ref)))
-    report(
-        f"thermodynamics {args.levels:.0e} levels x {args.temps} T (log Z, F, U, S, C)",
-        ours,
-        "scipy logsumexp loop, log Z only",
-        base,
-        f"max rel. diff of log Z {err:.1e}",
+    def ours():
+        result["ours"] = fe.thermodynamics(energies, T=T)
+
+    def base():
+        result["base"] = np.array([logsumexp(-energies / t) for t in T])
+
+    t = common.measure({"ours": ours, "base": base})
+    err = float(np.max(np.abs(result["ours"].log_z - result["base"]) / np.abs(result["base"])))
+    common.ratio_line(
+        f"thermodynamics {levels:.0e} levels x {temps} T (log Z, F, U, S, C)",
+        common.Series("thermodynamics", t["ours"]["call"]),
+        common.Series("scipy logsumexp loop (log Z only)", t["base"]["call"]),
+        dtype="float64",
+        note=f"max rel. diff of log Z {err:.1e}; ours' thread pool runs on the pinned CPUs",
     )
 
 

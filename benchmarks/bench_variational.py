@@ -1,5 +1,6 @@
 """Variational training and evaluation on MNIST-sized models: the shared training loop's overhead
-and the memory of the chunked k = 5000 log-likelihood.
+against a bare PyTorch loop, the matmul ceiling of the VAE epoch, and the memory of the chunked
+k = 5000 log-likelihood. Equal dtype and threads on every side of every ratio.
 
 Data: a random binary set of 10,000 x 784 (pixels on with probability 0.13, MNIST's mean); no
 download. Models: VAE(784, 50, hidden=(200, 200)) and HelmholtzMachine((784, 200, 50)).
@@ -8,40 +9,46 @@ download. Models: VAE(784, 50, hidden=(200, 200)) and HelmholtzMachine((784, 200
    ``n_samples=1, iw_k=0``) against a hand-written PyTorch Adam loop over the same model, the
    same shuffled mini-batches and the same ``-elbo`` loss (the baseline). "epoch" is
    ``history.seconds[1]`` (updates only), "call" the whole call with its monitors (epochs 0
-   and 1). A ratio above 1 is the overhead of the shared loop.
+   and 1). A ratio below 1 is the overhead of the shared loop. The ceiling: the epoch's matrix
+   products alone with ``torch.mm``, per batch of B rows and per Linear layer (in -> out) the
+   forward ``x @ W.T``, the weight gradient ``g.T @ x`` and (except the first encoder layer,
+   whose input is data) the input gradient ``g @ W``: ``3 x 2 B sum(in out) - 2 B 784 x 200``
+   FLOPs per batch, 2.23 MFLOP per row (22.3 GFLOP per epoch of 10,000 rows).
 2. One epoch of ``train_helmholtz`` (784-200-50), wake-sleep and reweighted wake-sleep (k = 5),
-   same monitors.
+   same monitors; times only (no baseline).
 3. ``log_likelihood(vae, x[:100], k=5000)``: wall time, and the peak memory of a fresh
    subprocess (peak RSS during the call minus RSS before it: ``/proc/self/status`` VmHWM after
    resetting it through ``/proc/self/clear_refs``; elsewhere ``ru_maxrss`` after minus before,
    which can under-report when imports peaked higher) against a naive unchunked
-   ``vae.iwae_bound(x, 5000)`` (all 5000 x 100 x 784 decoder outputs at once). The naive run is
-   skipped, with its estimated size printed instead, when that size exceeds ``--naive-limit-gb``.
+   ``vae.iwae_bound(x, 5000)`` (all 5000 x 100 x 784 decoder outputs at once), a fresh
+   subprocess per call and round, same threads and CPUs. The naive run is skipped, with its
+   estimated size printed instead, when that size exceeds ``--naive-limit-gb``.
 
-Every timing is best-of-n, ours and the baseline interleaved. Threads: torch's defaults.
+Every side runs interleaved with the others (common.measure), one thread each, pinned to one
+core, unless ``--threads`` says otherwise. Run:
 
-Run:
-    python benchmarks/bench_variational.py [--repeat 3] [--rows 10000] [--dtypes float32 float64]
-                                           [--naive-limit-gb 8] [--quick]
+    python benchmarks/bench_variational.py [--quick] [--threads 1] [--rounds 5] [--rows 10000]
+                                           [--dtypes float32 float64] [--naive-limit-gb 8]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
-import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 import torch
 
+import common
 from freeenergy.learn import train_helmholtz, train_vae
 from freeenergy.models import VAE
 from freeenergy.models.helmholtz import HelmholtzMachine
 
 BATCH, LR, K_EVAL, N_EVAL = 100, 1e-3, 5000, 100
+ENCODER, DECODER = (784, 200, 200, 100), (50, 200, 200, 784)  # Linear layer widths
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 _MEMORY_SNIPPET = """
@@ -50,6 +57,7 @@ import numpy as np, torch
 from freeenergy.models import VAE
 from freeenergy.variational import log_likelihood
 mode, dtype, n, k = sys.argv[1], getattr(torch, sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+torch.set_num_threads(int(sys.argv[5]))
 x = torch.from_numpy((np.random.default_rng(0).random((n, 784)) < 0.13).astype(np.float64)).to(dtype)
 vae = VAE(784, 50, hidden=(200, 200), dtype=dtype, seed=0)
 with torch.no_grad():  # warm up the kernels so that "before" holds the runtime, not the call
@@ -84,80 +92,105 @@ def _data(rows: int) -> np.ndarray:
 # ---------------------------------------------------------------------------- 1. VAE epoch
 
 
-def _ours_vae(x: np.ndarray, dtype: torch.dtype) -> tuple[float, float, float]:
-    model = VAE(784, 50, hidden=(200, 200), dtype=dtype, seed=0)
-    start = time.perf_counter()
-    h = train_vae(model, x, epochs=1, batch_size=BATCH, lr=LR, seed=0, n_samples=1, iw_k=0, quiet=True)
-    call = time.perf_counter() - start
-    return float(h.seconds[1]), call, float(np.nansum(h.monitor_seconds))
+def _ours_vae(x: np.ndarray, dtype: torch.dtype):
+    def run():
+        model = VAE(784, 50, hidden=(200, 200), dtype=dtype, seed=0)
+        h = train_vae(model, x, epochs=1, batch_size=BATCH, lr=LR, seed=0, n_samples=1, iw_k=0,
+                      quiet=True)
+        return common.Timings(epoch=float(h.seconds[1]), monitors=float(np.nansum(h.monitor_seconds)))
+
+    return run
 
 
-def _plain_vae(x: np.ndarray, dtype: torch.dtype) -> float:
+def _plain_vae(x: np.ndarray, dtype: torch.dtype):
     """The baseline: a bare Adam loop on -elbo over shuffled mini-batches (no checks, no history)."""
-    model = VAE(784, 50, hidden=(200, 200), dtype=dtype, seed=0)
-    start = time.perf_counter()
-    data = torch.from_numpy(x).to(dtype)
-    gen = torch.Generator().manual_seed(0)
-    opt = torch.optim.Adam(model.parameters(), lr=LR)
-    for idx in torch.randperm(len(data), generator=gen).split(BATCH):
-        opt.zero_grad(set_to_none=True)
-        loss = -model.elbo(data[idx], 1, generator=gen).mean()
-        loss.backward()
-        opt.step()
-    return time.perf_counter() - start
+
+    def run():
+        model = VAE(784, 50, hidden=(200, 200), dtype=dtype, seed=0)
+        data = torch.from_numpy(x).to(dtype)
+        gen = torch.Generator().manual_seed(0)
+        opt = torch.optim.Adam(model.parameters(), lr=LR)
+        for idx in torch.randperm(len(data), generator=gen).split(BATCH):
+            opt.zero_grad(set_to_none=True)
+            loss = -model.elbo(data[idx], 1, generator=gen).mean()
+            loss.backward()
+            opt.step()
+
+    return run
 
 
-def bench_vae(x: np.ndarray, dtypes: list[str], repeat: int) -> None:
-    _ours_vae(x[: BATCH * 2], torch.float64)  # warm-up (allocator, thread pool)
-    _plain_vae(x[: BATCH * 2], torch.float64)
-    print(f"1. VAE 784-200-200-50, ELBO k=1, one epoch of {len(x)} rows, batch {BATCH}, "
-          f"monitors n_samples=1 iw_k=0")
+def _vae_gemm(n_rows: int, dtype: torch.dtype):
+    """The epoch's products: per Linear layer, forward, weight gradient, input gradient."""
+    per_batch = {}
+    for b in [BATCH] * (n_rows // BATCH) + ([n_rows % BATCH] if n_rows % BATCH else []):
+        for net in (ENCODER, DECODER):
+            for i, (fan_in, fan_out) in enumerate(itertools.pairwise(net)):
+                keys = [("nt", b, fan_in, fan_out), ("tn", fan_out, b, fan_in)]
+                if not (net is ENCODER and i == 0):  # no gradient for the data
+                    keys.append(("nn", b, fan_out, fan_in))
+                for key in keys:
+                    per_batch[key] = per_batch.get(key, 0) + 1
+    products = [key for key, count in per_batch.items() for _ in range(count)]
+    return common.gemm_side(products, dtype)
+
+
+def bench_vae(x: np.ndarray, dtypes: list[str]) -> None:
     for name in dtypes:
         dtype = DTYPES[name]
-        epoch = call = mon = plain = np.inf
-        for _ in range(repeat):
-            e, c, m = _ours_vae(x, dtype)
-            epoch, call, mon = min(epoch, e), min(call, c), min(mon, m)
-            plain = min(plain, _plain_vae(x, dtype))
-        print(f"  {name}: plain Adam loop {plain:.3f} s | train_vae epoch {epoch:.3f} s "
-              f"(x{epoch / plain:.2f} of plain), call {call:.3f} s (x{call / plain:.2f}; "
-              f"monitors {mon:.3f} s)")
+        gemm, flops = _vae_gemm(len(x), dtype)
+        t = common.measure({"ours": _ours_vae(x, dtype), "plain": _plain_vae(x, dtype), "gemm": gemm})
+        label = f"VAE 784-200-200-50 ELBO k=1, one epoch of {len(x)} rows, batch {BATCH}"
+        epoch = common.Series("train_vae epoch", t["ours"]["epoch"])
+        plain = common.Series("plain Adam loop", t["plain"]["call"])
+        common.ratio_line(label, epoch, plain, dtype=name, note="< 1: the shared loop's overhead")
+        common.ratio_line(label, common.Series("train_vae call", t["ours"]["call"]), plain, dtype=name,
+                          note=f"with monitors n_samples=1 iw_k=0 (median "
+                          f"{np.median(t['ours']['monitors']):.3f} s)")
+        common.rate_line("VAE epoch", flops, epoch, common.Series("torch.mm", t["gemm"]["call"]),
+                         dtype=name, count="forward, weight and input gradients of the Linear layers")
 
 
 # ---------------------------------------------------------------------------- 2. Helmholtz epoch
 
 
-def _ours_hm(x: np.ndarray, dtype: torch.dtype, method: str) -> tuple[float, float]:
-    model = HelmholtzMachine((784, 200, 50), dtype=dtype, seed=0)
-    start = time.perf_counter()
-    h = train_helmholtz(model, x, method=method, k=5, epochs=1, batch_size=BATCH, lr=LR, seed=0,
-                        n_samples=1, iw_k=0, quiet=True)
-    return float(h.seconds[1]), time.perf_counter() - start
+def _ours_hm(x: np.ndarray, dtype: torch.dtype, method: str):
+    def run():
+        model = HelmholtzMachine((784, 200, 50), dtype=dtype, seed=0)
+        h = train_helmholtz(model, x, method=method, k=5, epochs=1, batch_size=BATCH, lr=LR, seed=0,
+                            n_samples=1, iw_k=0, quiet=True)
+        return common.Timings(epoch=float(h.seconds[1]))
+
+    return run
 
 
-def bench_helmholtz(x: np.ndarray, dtypes: list[str], repeat: int) -> None:
-    _ours_hm(x[: BATCH * 2], torch.float64, "wake-sleep")  # warm-up
-    print(f"2. Helmholtz machine 784-200-50, one epoch of {len(x)} rows, batch {BATCH}, "
-          f"monitors n_samples=1 iw_k=0")
+def bench_helmholtz(x: np.ndarray, dtypes: list[str]) -> None:
     for name in dtypes:
-        for method in ("wake-sleep", "reweighted-wake-sleep"):
-            best = (np.inf, np.inf)
-            for _ in range(repeat):
-                best = tuple(map(min, best, _ours_hm(x, DTYPES[name], method)))
-            label = method if method == "wake-sleep" else f"{method} k=5"
-            print(f"  {name} {label}: epoch {best[0]:.3f} s, call with monitors {best[1]:.3f} s")
+        methods = {"wake-sleep": "wake-sleep", "reweighted-wake-sleep k=5": "reweighted-wake-sleep"}
+        t = common.measure({label: _ours_hm(x, DTYPES[name], m) for label, m in methods.items()})
+        common.times_line(
+            f"Helmholtz machine 784-200-50, one epoch of {len(x)} rows, batch {BATCH}",
+            [common.Series(f"{label} {key}", t[label][key])
+             for label in methods for key in ("epoch", "call")],
+            dtype=name, note="call: with monitors n_samples=1 iw_k=0")
 
 
 # ---------------------------------------------------------------------------- 3. k=5000 evaluation
 
 
-def _subprocess(mode: str, dtype: str, n: int, k: int) -> dict | str:
-    out = subprocess.run([sys.executable, "-c", _MEMORY_SNIPPET, mode, dtype, str(n), str(k)],
-                         capture_output=True, text=True, check=False)
-    if out.returncode != 0:
-        tail = (out.stderr.strip().splitlines() or [f"exit status {out.returncode}"])[-1]
-        return f"failed ({tail[:200]})"
-    return json.loads(out.stdout.strip().splitlines()[-1])
+def _subprocess(mode: str, dtype: str, n: int, k: int):
+    """One evaluation in a fresh subprocess (same threads; CPUs inherited), as a timed side."""
+    args = [sys.executable, "-c", _MEMORY_SNIPPET, mode, dtype, str(n), str(k),
+            str(common.current().threads)]
+
+    def run():
+        out = subprocess.run(args, capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            tail = (out.stderr.strip().splitlines() or [f"exit status {out.returncode}"])[-1]
+            raise RuntimeError(f"{mode} evaluation failed ({tail[:200]})")
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        return common.Timings(seconds=result["seconds"], mib=result["kib"] / 1024, value=result["value"])
+
+    return run
 
 
 def _naive_bytes(n: int, k: int, itemsize: int) -> int:
@@ -168,50 +201,46 @@ def _naive_bytes(n: int, k: int, itemsize: int) -> int:
 
 
 def bench_eval(dtypes: list[str], n: int, k: int, limit_gb: float) -> None:
-    print(f"3. log_likelihood(vae, x[:{n}], k={k}) (chunked) vs vae.iwae_bound(x, {k}) "
-          f"(unchunked), fresh subprocess each, peak RSS growth")
+    label = f"log_likelihood(vae, x[:{n}], k={k}) chunked vs vae.iwae_bound(x, {k}) unchunked"
     for name in dtypes:
-        chunked = _subprocess("chunked", name, n, k)
-        if isinstance(chunked, str):
-            print(f"  {name}: chunked {chunked}")
-            continue
-        line = f"  {name}: chunked {chunked['seconds']:.3f} s, peak +{chunked['kib'] / 1024:.0f} MiB"
+        sides = {"chunked": _subprocess("chunked", name, n, k)}
         need = _naive_bytes(n, k, DTYPES[name].itemsize)
-        if need > limit_gb * 1e9:
-            print(f"{line} | naive skipped: needs about {need / 1e9:.1f} GB (estimate, "
-                  f"> --naive-limit-gb {limit_gb:g}); ratio ~x{need / 1024 / max(chunked['kib'], 1):.0f}")
+        if need <= limit_gb * 1e9:
+            sides["naive"] = _subprocess("naive", name, n, k)
+        t = common.measure(sides, warmup=0)  # a fresh process per call: nothing to warm up
+        chunked = t["chunked"]
+        if "naive" not in t:
+            mib = np.median(chunked["mib"])
+            common.times_line(label, [common.Series("chunked", chunked["seconds"])], dtype=name,
+                              note=f"peak +{mib:.0f} MiB (median); naive skipped: needs about "
+                              f"{need / 1e9:.1f} GB (estimate, > --naive-limit-gb {limit_gb:g}); "
+                              f"ratio ~x{need / 2**20 / max(mib, 1e-3):.0f}")
             continue
-        naive = _subprocess("naive", name, n, k)
-        if isinstance(naive, str):
-            print(f"{line} | naive {naive}; estimated size {need / 1e9:.1f} GB")
-            continue
-        ratio = naive["kib"] / max(chunked["kib"], 1)
-        print(f"{line} | naive {naive['seconds']:.3f} s, peak +{naive['kib'] / 1024:.0f} MiB "
-              f"(estimate {need / 2**20:.0f} MiB) | memory x{ratio:.1f} "
-              f"less chunked, time x{naive['seconds'] / chunked['seconds']:.2f} | "
-              f"mean L_k chunked {chunked['value']:.2f}, naive {naive['value']:.2f}")
+        naive = t["naive"]
+        common.ratio_line(label, common.Series("chunked", chunked["seconds"]),
+                          common.Series("naive", naive["seconds"]), dtype=name,
+                          note=f"mean L_k chunked {chunked['value'][0]:.2f}, naive {naive['value'][0]:.2f}")
+        common.ratio_line("  peak RSS growth", common.Series("chunked", chunked["mib"]),
+                          common.Series("naive", naive["mib"]), dtype=name, unit="MiB",
+                          note=f"naive estimate {need / 2**20:.0f} MiB; ratio = memory saved")
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--rows", type=int, default=10_000)
+    common.add_arguments(parser)
+    parser.add_argument("--rows", type=int, default=None, help="default 10000 (500 with --quick)")
     parser.add_argument("--dtypes", nargs="+", choices=sorted(DTYPES), default=["float32", "float64"])
     parser.add_argument("--naive-limit-gb", type=float, default=8.0,
                         help="skip the unchunked evaluation when its estimated size exceeds this")
-    parser.add_argument("--quick", action="store_true",
-                        help="1 repeat, 2,000 rows, k=500: a smoke test, not a measurement")
     args = parser.parse_args(argv)
-    k = K_EVAL
-    if args.quick:
-        args.repeat, args.rows, k = 1, 2_000, 500
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} torch threads, {os.cpu_count()} CPUs; "
-          f"best of {args.repeat}; load average {os.getloadavg()[0]:.2f}")
-    x = _data(args.rows)
-    bench_vae(x, args.dtypes, args.repeat)
-    bench_helmholtz(x, args.dtypes, args.repeat)
+    rows = args.rows or (500 if args.quick else 10_000)
+    k = 50 if args.quick else K_EVAL
+    common.setup(args, "variational: train_vae / train_helmholtz epochs, k-sample evaluation memory")
+    x = _data(rows)
+    bench_vae(x, args.dtypes)
+    bench_helmholtz(x, args.dtypes)
     bench_eval(args.dtypes, N_EVAL, k, args.naive_limit_gb)
 
 

@@ -1,10 +1,17 @@
 """Wang-Landau log g(E) of the L x L Ising torus against Beale's exact counts; flips per second.
 
-Accuracy: max relative error of ln g over the visited spectrum (both normalised to sum g = 2^N),
-and the errors of F, U and C per spin at T = 1.5, T_c, 3.0 from ``DensityOfStates.thermodynamics``.
-Speed: attempted flips per second of the compiled kernel against a pure Python/NumPy single-flip
-Wang-Landau loop over the same lattice, measured in the same run. Run:
-    python benchmarks/bench_wang_landau.py [--quick] [--sizes 16 32]
+What it measures:
+
+* accuracy (one run per setting, no ratio): the max relative error of ln g over the visited
+  spectrum (both normalised to sum g = 2^N), and the errors of F, U and C per spin at
+  T = 1.5, T_c, 3.0 from ``DensityOfStates.thermodynamics``;
+* speed: time per 10^6 attempted flips of the compiled (numba, single-threaded) kernel, in a
+  1/t run to ``ln f = --speed-ln-f``, against a pure Python/NumPy single-flip Wang-Landau loop
+  over the same lattice (float64 ln g, int8 spins on both sides), interleaved (common.measure),
+  one thread each, pinned to one core. Run:
+
+    python benchmarks/bench_wang_landau.py [--quick] [--threads 1] [--rounds 5] [--sizes 16 32]
+                                           [--speed-ln-f 1e-5]
 """
 
 from __future__ import annotations
@@ -15,8 +22,8 @@ import time
 
 import numpy as np
 
+import common
 import freeenergy as fe
-from common import report
 from freeenergy.wang_landau import neighbour_table, wang_landau
 
 TEMPS = np.array([1.5, 2.0 / math.log(1.0 + math.sqrt(2.0)), 3.0])
@@ -67,12 +74,12 @@ def accuracy(res, lat: fe.IsingLattice) -> dict[str, float]:
     return out
 
 
-def run_size(size: int, method: str, ln_f_final: float, seed: int, baseline_flips: int) -> None:
+def accuracy_run(size: int, method: str, ln_f_final: float, seed: int) -> None:
     lat = fe.IsingLattice(size, size)
     res = wang_landau(lat, ln_f_final=ln_f_final, method=method, seed=seed)
     acc = accuracy(res, lat)
     print(
-        f"\n{size}x{size} WL, method={method}, ln_f_final={ln_f_final:g}, "
+        f"{size}x{size} WL, method={method}, ln_f_final={ln_f_final:g}, "
         f"{'flatness=0.8, ' if method == 'standard' else ''}"
         f"check_every=1000 sweeps, seed={seed}: {res.seconds:.1f} s, {res.n_sweeps} sweeps, "
         f"{res.n_flips:.3g} flips, {res.n_iterations} stages, ln f reached {res.ln_f_final:.3g}"
@@ -84,28 +91,45 @@ def run_size(size: int, method: str, ln_f_final: float, seed: int, baseline_flip
             f"|dU| = {acc['U'][i]:.1e} ({acc['U_rel'][i]:.1e} rel), "
             f"|dC| = {acc['C'][i]:.1e} ({acc['C_rel'][i]:.1e} rel) per spin"
         )
-    base = python_wl_flips_per_second(size, baseline_flips)
-    ours = res.flips_per_second
-    report(
-        f"  WL kernel {size}x{size} (time per 1e6 flips)",
-        1e6 / ours,
-        f"Python/NumPy single-flip loop, {baseline_flips} flips",
-        1e6 / base,
-        f"{ours:.3g} vs {base:.3g} flips/s",
+
+
+def speed(size: int, ln_f: float, seed: int, baseline_flips: int) -> None:
+    lat = fe.IsingLattice(size, size)
+
+    def ours():
+        res = wang_landau(lat, ln_f_final=ln_f, method="1/t", seed=seed)
+        return common.Timings(per_million=1e6 / res.flips_per_second)
+
+    def base():
+        return common.Timings(per_million=1e6 / python_wl_flips_per_second(size, baseline_flips, seed))
+
+    t = common.measure({"ours": ours, "base": base})
+    common.ratio_line(
+        f"WL {size}x{size}, time per 1e6 attempted flips",
+        common.Series("compiled kernel (1/t run)", t["ours"]["per_million"]),
+        common.Series(f"Python/NumPy loop ({baseline_flips} flips)", t["base"]["per_million"]),
+        dtype="float64", note=f"ours {1e6 / np.min(t['ours']['per_million']):.3g} flips/s at the minimum",
     )
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    common.add_arguments(parser)
     parser.add_argument("--sizes", type=int, nargs="+", default=[16, 32], choices=[16, 32])
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="smoke run: loose final ln f")
+    parser.add_argument("--speed-ln-f", type=float, default=None,
+                        help="final ln f of the timed 1/t runs (default 1e-5; 1e-3 with --quick)")
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else DEFAULTS
+    speed_ln_f = args.speed_ln_f or (1e-3 if args.quick else 1e-5)
+    common.setup(args, "Wang-Landau: accuracy against Beale's exact counts, and flips per second")
     wang_landau(fe.IsingLattice(2, 2), ln_f_final=1e-2, seed=0)  # compile outside the timings
     for size, method, ln_f_final in settings:
         if size in args.sizes:
-            run_size(size, method, ln_f_final, args.seed, 20_000 if args.quick else 200_000)
+            accuracy_run(size, method, ln_f_final, args.seed)
+    for size in args.sizes:
+        speed(size, speed_ln_f, args.seed, 20_000 if args.quick else 200_000)
 
 
 if __name__ == "__main__":
