@@ -6,6 +6,8 @@ References:
   for the Bernoulli energy and free energy).
 - Gaussian-Bernoulli energy: Cho, Ilin & Raiko, ICANN 2011 (visible noise sigma_i, v / sigma^2
   couples to the hiddens); the hidden free energy is checked against scipy.integrate.quad.
+- Every reference energy is written in NumPy from the weights (``numpy_energy``), never through
+  the model's own ``energy`` / ``free_energy`` / ``log_prob``.
 """
 
 import json
@@ -15,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 from scipy import integrate, stats
-from scipy.special import logsumexp
+from scipy.special import expit, logsumexp, softmax
 
 from freeenergy.models import BernoulliRBM, GaussianBernoulliRBM, load_model
 from freeenergy.models.rbm import FORMAT, FORMAT_VERSION
@@ -28,10 +30,26 @@ def randomise(model, scale=1.0, seed=0):
     return _randomise(model, scale, seed, keep=("log_sigma",))
 
 
+def numpy_energy(model, v, h):
+    """E(v, h) from the weights: -a.v - b.h - v.W.h (Bernoulli), or sum_i (v_i - a_i)^2 / (2
+    sigma_i^2) - b.h - (v / sigma^2).W.h (Gaussian-Bernoulli). Batch shapes broadcast."""
+    W, a, b = (p.detach().numpy() for p in (model.weight, model.visible_bias, model.hidden_bias))
+    v, h = np.asarray(v, dtype=float), np.asarray(h, dtype=float)
+    if isinstance(model, GaussianBernoulliRBM):
+        s2 = np.exp(2 * model.log_sigma.detach().numpy())
+        return ((v - a) ** 2 / (2 * s2)).sum(-1) - h @ b - (((v / s2) @ W) * h).sum(-1)
+    return -(v @ a) - h @ b - ((v @ W) * h).sum(-1)
+
+
 def brute_log_z(model):
     v, h = binary(model.n_visible), binary(model.n_hidden)
-    neg_e = -model.energy(v[:, None, :], h[None, :, :]).detach().numpy()
-    return logsumexp(neg_e)
+    return logsumexp(-numpy_energy(model, v[:, None, :], h[None, :, :]))
+
+
+def brute_log_p(model):
+    """log p(v) = log sum_h exp(-E(v, h)) - log Z for every binary v (rows of binary(n_visible))."""
+    v, h = binary(model.n_visible), binary(model.n_hidden)
+    return logsumexp(-numpy_energy(model, v[:, None, :], h[None, :, :]), axis=1) - brute_log_z(model)
 
 
 @pytest.fixture
@@ -122,12 +140,10 @@ def test_gaussian_energy_formula(gbrbm):
 def test_free_energy_sums_out_hidden(scale):
     model = randomise(BernoulliRBM(4, 5), scale=scale, seed=3)
     v, h = binary(4), binary(5)
-    neg_e = -model.energy(v[:, None, :], h[None]).detach()
+    neg_e = -numpy_energy(model, v[:, None, :], h[None])
+    np.testing.assert_allclose(-model.free_energy(v).detach(), logsumexp(neg_e, 1), rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(
-        -model.free_energy(v).detach(), torch.logsumexp(neg_e, 1), rtol=1e-13, atol=1e-13
-    )
-    np.testing.assert_allclose(
-        -model.free_energy_hidden(h).detach(), torch.logsumexp(neg_e, 0), rtol=1e-13, atol=1e-13
+        -model.free_energy_hidden(h).detach(), logsumexp(neg_e, 0), rtol=1e-13, atol=1e-13
     )
 
 
@@ -138,21 +154,21 @@ def test_gaussian_free_energies_match_integration(gbrbm):
     for row in h:
 
         def density(x, row=row):
-            return math.exp(-model.energy(torch.tensor([x], dtype=torch.float64), row).item())
+            return math.exp(-numpy_energy(model, [x], row))
 
         integral, _ = integrate.quad(density, -30, 30, epsabs=0, epsrel=1e-12, limit=200)
         assert -model.free_energy_hidden(row).item() == pytest.approx(math.log(integral), rel=1e-10)
     # free_energy: a sum over the hiddens at fixed real visibles.
     v = torch.tensor([[0.3, -1.0, 2.5], [0.0, 0.0, 0.0]], dtype=torch.float64)
-    hh = binary(4)
-    neg_e = -gbrbm.energy(v[:, None, :], hh[None]).detach()
-    np.testing.assert_allclose(-gbrbm.free_energy(v).detach(), torch.logsumexp(neg_e, 1), rtol=1e-13)
+    neg_e = -numpy_energy(gbrbm, v[:, None, :], binary(4)[None])
+    np.testing.assert_allclose(-gbrbm.free_energy(v).detach(), logsumexp(neg_e, 1), rtol=1e-13)
 
 
 def test_log_prob_normalises(rbm):
     log_z = brute_log_z(rbm)
     log_p = rbm.log_prob(binary(5), log_z)
     assert log_p.dtype == torch.float64
+    np.testing.assert_allclose(log_p.detach().numpy(), brute_log_p(rbm), rtol=0, atol=1e-12)
     assert torch.logsumexp(log_p, 0).item() == pytest.approx(0.0, abs=1e-12)
 
     class Est:  # anything with a log_z attribute, such as an Estimate
@@ -176,12 +192,12 @@ def test_conditionals_are_energy_ratios(rbm):
     for j in range(4):
         h1, h0 = h.clone(), h.clone()
         h1[:, j], h0[:, j] = 1, 0
-        ratio = torch.sigmoid(rbm.energy(v, h0) - rbm.energy(v, h1)).detach()
+        ratio = expit(numpy_energy(rbm, v, h0) - numpy_energy(rbm, v, h1))
         np.testing.assert_allclose(p_h[:, j], ratio, rtol=1e-13)
     for i in range(5):
         v1, v0 = v.clone(), v.clone()
         v1[:, i], v0[:, i] = 1, 0
-        ratio = torch.sigmoid(rbm.energy(v0, h) - rbm.energy(v1, h)).detach()
+        ratio = expit(numpy_energy(rbm, v0, h) - numpy_energy(rbm, v1, h))
         np.testing.assert_allclose(p_v[:, i], ratio, rtol=1e-13)
 
 
@@ -191,11 +207,11 @@ def test_gaussian_conditionals(gbrbm):
     for j in range(4):
         h1, h0 = h.clone(), h.clone()
         h1[:, j], h0[:, j] = 1, 0
-        ratio = torch.sigmoid(gbrbm.energy(v, h0) - gbrbm.energy(v, h1)).item()
+        ratio = expit(numpy_energy(gbrbm, v, h0) - numpy_energy(gbrbm, v, h1))[0]
         assert gbrbm.hidden_probs(v)[0, j].item() == pytest.approx(ratio, rel=1e-13)
     # p(v | h) = N(a + W h, sigma^2): energy differences are log-density differences.
     mean = gbrbm.visible_probs(h).detach().numpy()[0]
-    sigma = gbrbm.sigma.numpy()
+    sigma = np.array([0.5, 1.0, 2.0])
     v2 = torch.tensor([[-0.4, 0.8, 0.1]], dtype=torch.float64)
     d_energy = (gbrbm.energy(v2, h) - gbrbm.energy(v, h)).item()
     d_logpdf = (
@@ -228,7 +244,7 @@ def test_sampled_distribution_matches_exact():
     # 3 visibles: 8 states, p(v) = exp(-F(v) - log Z). Fixed seed, 20000 chains; the
     # chi-square bound (p = 1e-6) fails only if the sampler is wrong.
     model = randomise(BernoulliRBM(3, 2), scale=1.5, seed=7)
-    log_p = model.log_prob(binary(3), brute_log_z(model)).detach().numpy()
+    log_p = brute_log_p(model)
     samples = model.sample(20000, steps=30, seed=123).numpy()
     codes = samples @ np.array([4, 2, 1])
     observed = np.bincount(codes.astype(int), minlength=8)
@@ -238,11 +254,14 @@ def test_sampled_distribution_matches_exact():
 
 
 def test_gaussian_sample_mean_matches_exact(gbrbm):
-    # E[v] = sum_h p(h) (a + W h) with p(h) = exp(-F(h) - log Z).
-    h = binary(4)
-    log_w = -gbrbm.free_energy_hidden(h).detach()
-    p_h = torch.softmax(log_w, 0)
-    mean = (p_h[:, None] * gbrbm.visible_probs(h).detach()).sum(0)
+    """E[v] = sum_h p(h) (a + W h), where integrating v out of exp(-E) gives
+    p(h) ∝ exp(b.h + sum_i ((a_i + (W h)_i)^2 - a_i^2) / (2 sigma_i^2))."""
+    W, a, b = (p.detach().numpy() for p in (gbrbm.weight, gbrbm.visible_bias, gbrbm.hidden_bias))
+    s2 = np.array([0.5, 1.0, 2.0]) ** 2
+    h = binary(4).numpy()
+    means = a + h @ W.T
+    log_w = h @ b + ((means**2 - a**2) / (2 * s2)).sum(-1)
+    mean = torch.from_numpy((softmax(log_w)[:, None] * means).sum(0))
     samples = gbrbm.sample(20000, steps=30, seed=5)
     se = samples.std(0) / math.sqrt(20000)
     assert torch.all((samples.mean(0) - mean).abs() < 6 * se)
