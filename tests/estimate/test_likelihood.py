@@ -3,7 +3,8 @@ forward / reverse AIS bracket (Burda, Grosse & Salakhutdinov, AISTATS 2015).
 
 References: exact log Z by enumeration (exact_log_partition) and log p(v) = -F(v) - log Z summed
 by brute force over the hidden units (itertools, NumPy); the stochastic checks follow the policy
-stated in tests/estimate/test_ais.py (fixed seeds; each 3-stderr check fails for ~1 seed in 370).
+stated in tests/estimate/test_ais.py (fixed seeds, never re-chosen after a failure; 4-stderr
+bounds, a Gaussian false-failure probability of 6e-5 per check).
 """
 
 import itertools
@@ -90,8 +91,10 @@ def test_with_ais_log_z_matches_exact(model_and_data):
     exact = log_likelihood(model, data, exact_log_partition(model))
     est = ais(model, n_chains=300, betas=default_betas(1000), data=data, seed=0)
     ll = log_likelihood(model, data, est)
-    assert abs(ll.mean - exact.mean) < 3 * est.stderr
-    assert ll.lower < exact.mean < ll.upper
+    # fixed seed 0; over seeds 0-49 this z had mean -0.02, sd 1.01, max |z| 2.5. (The interval
+    # ll.lower, ll.upper is log Z's 3-sd one, a 0.27 % check: test_log_z_uncertainty_is_propagated
+    # tests it exactly instead.)
+    assert abs(ll.mean - exact.mean) < 4 * est.stderr
 
 
 def test_gaussian_log_density():
@@ -118,8 +121,11 @@ def test_bracket_of_consistent_estimates(model_and_data):
     assert result.gap == pytest.approx(rev.log_z - fwd.log_z, abs=1e-12)
     assert result.sigma == pytest.approx(math.hypot(fwd.stderr, rev.stderr), rel=1e-12)
     assert optimistic.mean - conservative.mean == pytest.approx(result.gap, abs=1e-10)
+    # fixed seed 0. Over seeds 0-49: no BracketWarning (rev - fwd had mean +0.35 sigma, sd 0.9,
+    # so crossing by 3 sigma has Gaussian probability 1e-4; |gap| <= 0.02 nats << max_gap = 1).
+    # The bracket holds up to 4 stderr on each side, as the module policy's z-checks.
     exact = log_likelihood(model, data, exact_log_partition(model)).mean
-    assert conservative.lower < exact < optimistic.upper
+    assert conservative.mean - 4 * rev.stderr < exact < optimistic.mean + 4 * fwd.stderr
 
 
 def test_bracket_warns_when_bounds_cross(model_and_data):
@@ -186,7 +192,7 @@ def test_raise_is_conservative_for_data_that_are_not_model_samples():
     data = (torch.rand(300, 16, generator=torch.Generator().manual_seed(0)) < 0.5).double()
     exact = log_likelihood(rbm, data, exact_log_partition(rbm)).mean
     betas = default_betas(500)
-    for seed in range(3):
+    for seed in range(3):  # fixed seeds; the gap is ~30 times the noise
         low = raise_log_likelihood(rbm, data, betas=betas, seed=seed)
         via_log_z = log_likelihood(rbm, data, reverse_ais(rbm, data, betas=betas, seed=seed)).mean
         assert low.mean < exact  # measured gap ~0.67 nats, noise ~0.02
