@@ -49,7 +49,11 @@ _EXACT: dict[type, Callable] = {}
 
 
 def register_exact(model_type: type):
-    """Register ``fn(model, layer, chunk_size, progress) -> (log_z, n_configs, info)``."""
+    """Register ``fn(model, layer, chunk_size, progress) -> (log_z, n_configs, info)``.
+
+    Call it after the definition, ``register_exact(T)(fn)``, not as a decorator: mutation testing
+    (mutmut) skips decorated functions.
+    """
 
     def decorate(fn):
         _EXACT[model_type] = fn
@@ -198,7 +202,6 @@ def _kernel(C, d, dtype) -> tuple[str, torch.dtype, int]:
     return "softplus", dtype, 0
 
 
-@register_exact(BernoulliRBM)
 def _bernoulli(model, layer, chunk_size, progress):
     layer, c, d, C = _pick_layer(model, layer)
     k, m = C.shape
@@ -245,7 +248,9 @@ def _bernoulli(model, layer, chunk_size, progress):
     return acc.result(), 1 << k, info
 
 
-@register_exact(GaussianBernoulliRBM)
+register_exact(BernoulliRBM)(_bernoulli)
+
+
 def _gaussian(model, layer, chunk_size, progress):
     if layer == "visible":
         raise fail(
@@ -270,3 +275,6 @@ def _gaussian(model, layer, chunk_size, progress):
         acc.add(h @ lin + 0.5 * ((h @ quad) * h).sum(-1))
     info = {"layer": "hidden", "kernel": "gaussian-quadratic", "chunk_size": rows}
     return acc.result() + const, 1 << k, info
+
+
+register_exact(GaussianBernoulliRBM)(_gaussian)
