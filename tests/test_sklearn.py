@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import itertools
 
 import numpy as np
 import pytest
@@ -17,7 +16,8 @@ from freeenergy.data import load_digits
 from freeenergy.estimate import exact_log_partition
 from freeenergy.models import BernoulliRBM as TorchRBM
 from freeenergy.sklearn import EXPECTED_FAILED_CHECKS, BernoulliRBM
-from learn.test_cd_reference import replay_train_rbm
+from references import cd_train, configurations
+from torch_helpers import Replay
 
 # A Pipeline mutates its own `steps` while fitting; these two are about Pipeline, not us.
 _PIPELINE_XFAIL = {
@@ -62,7 +62,7 @@ def test_score_samples_is_the_exact_log_likelihood(binary):
     assert est.log_z_estimate_.method == "exact"
     expected = model.log_prob(binary, log_z).detach().numpy()
     np.testing.assert_allclose(est.score_samples(binary), expected, rtol=1e-12)
-    everything = np.array(list(itertools.product([0.0, 1.0], repeat=8)))
+    everything = configurations(8)
     assert np.exp(est.score_samples(everything)).sum() == pytest.approx(1.0, rel=1e-12)
     assert est.score(binary) == pytest.approx(expected.mean(), rel=1e-12)
 
@@ -79,7 +79,7 @@ def test_score_samples_differs_from_sklearn_pseudo_likelihood(binary):
     theirs.random_state_ = np.random.RandomState(0)
     pseudo, exact = theirs.score_samples(binary), ours.score_samples(binary)
     assert not np.allclose(pseudo, exact, rtol=0.05)
-    everything = np.array(list(itertools.product([0.0, 1.0], repeat=8)))
+    everything = configurations(8)
     theirs.random_state_ = np.random.RandomState(0)
     assert not np.isclose(np.exp(theirs.score_samples(everything)).sum(), 1.0, rtol=0.1)
 
@@ -121,7 +121,7 @@ def test_partial_fit_continues_pcd_chains(binary):
 def test_partial_fit_runs_the_reference_update(binary, method):
     """partial_fit is one shuffled epoch of plain-SGD CD-k / PCD-k with ``learning_rate``,
     ``batch_size`` and ``k`` (no momentum or weight decay, as documented): the parameters and
-    persistent chains equal the NumPy reference of tests/learn/test_cd_reference.py (Hinton 2002;
+    persistent chains equal the NumPy reference ``cd_train`` of tests/references.py (Hinton 2002;
     Tieleman 2008) to 1e-12 (float64; observed below 1e-15)."""
     est = BernoulliRBM(n_components=4, learning_rate=0.3, batch_size=3, method=method, k=2,
                        random_state=0).partial_fit(binary[:3])
@@ -136,9 +136,8 @@ def test_partial_fit_runs_the_reference_update(binary, method):
     seed = copy.deepcopy(est.random_state_).randint(2**31 - 1)  # how each call seeds its generator
     x = binary[:7]  # batches of 3, 3 and 1 rows
     est.partial_fit(x)
-    expected, chains = replay_train_rbm(p, x, list(p), seed=seed, epochs=1, method=method, batch_size=3,
-                                        uniforms=True, chains=chains, k=2, lr=0.3, momentum=0.0,
-                                        weight_decay=0.0)
+    expected, chains = cd_train(p, x, list(p), Replay.seeded(seed), epochs=1, method=method, batch_size=3,
+                                uniforms=True, chains=chains, k=2, lr=0.3, momentum=0.0, weight_decay=0.0)
     np.testing.assert_allclose(est.components_.T, expected["weight"], rtol=0, atol=1e-12)
     np.testing.assert_allclose(est.intercept_visible_, expected["visible_bias"], rtol=0, atol=1e-12)
     np.testing.assert_allclose(est.intercept_hidden_, expected["hidden_bias"], rtol=0, atol=1e-12)

@@ -8,10 +8,10 @@ References:
   Z = (2 pi)^{n_v / 2} prod_i sigma_i prod_j (1 + e^{b_j}) when W = 0.
 - At beta = 0 every configuration has weight 1: log Z = (n_v + n_h) log 2.
 - Wider models: one layer summed out in closed form, written in NumPy from the weights
-  (never through the module's own enumeration helpers or the model's free energies).
+  (tests/references.py; never through the module's own enumeration helpers or the model's free
+  energies).
 """
 
-import itertools
 import json
 import math
 
@@ -19,46 +19,20 @@ import numpy as np
 import pytest
 import torch
 from scipy import integrate
-from scipy.special import logsumexp
 
 from freeenergy.estimate import Estimate, exact_log_partition
 from freeenergy.models import BernoulliRBM, GaussianBernoulliRBM, IsingChain
+from references import configurations, numpy_params, rbm_brute_log_z, rbm_energy, rbm_free_energy, rbm_log_z
+from torch_helpers import binary, randomise
 
 
 def random_rbm(n_visible, n_hidden, scale=1.0, seed=0, dtype=torch.float64, bias_shift=0.0):
-    model = BernoulliRBM(n_visible, n_hidden, dtype=dtype)
-    gen = torch.Generator().manual_seed(seed)
+    """A Bernoulli RBM with float64 ``scale * N(0, 1)`` parameters, ``bias_shift`` added to the
+    visible biases, then cast to ``dtype``."""
+    model = randomise(BernoulliRBM(n_visible, n_hidden), scale, seed)
     with torch.no_grad():
-        for name, p in model.named_parameters():
-            value = torch.randn(p.shape, generator=gen, dtype=torch.float64) * scale
-            p.copy_(value + (bias_shift if name == "visible_bias" else 0.0))
-    return model
-
-
-def brute_force_log_z(model) -> float:
-    """log sum_{v, h} exp(a.v + b.h + v.W.h), in NumPy float64, over both layers."""
-    W, a, b = (p.detach().double().numpy() for p in (model.weight, model.visible_bias, model.hidden_bias))
-    v = np.array(list(itertools.product([0, 1], repeat=model.n_visible)), dtype=float)
-    h = np.array(list(itertools.product([0, 1], repeat=model.n_hidden)), dtype=float)
-    return float(logsumexp((v @ a)[:, None] + (h @ b)[None, :] + v @ W @ h.T))
-
-
-def hidden_sum_log_z(model) -> float:
-    """log Z = logsumexp_h [b.h + sum_i softplus(a_i + (W h)_i)], the visibles summed in closed
-    form, in NumPy float64 over every hidden configuration."""
-    W, a, b = (p.detach().double().numpy() for p in (model.weight, model.visible_bias, model.hidden_bias))
-    h = np.array(list(itertools.product([0, 1], repeat=model.n_hidden)), dtype=float)
-    return float(logsumexp(h @ b + np.logaddexp(0.0, a + h @ W.T).sum(-1)))
-
-
-def gaussian_log_z(W, a, b, sigma, beta=1.0) -> float:
-    """log Z of exp(-beta E) for a Gaussian-Bernoulli RBM, the visibles integrated analytically:
-    int exp(-beta E) dv = exp(beta b.h) prod_i sqrt(2 pi sigma_i^2 / beta)
-    exp(beta ((a_i + (W h)_i)^2 - a_i^2) / (2 sigma_i^2)), summed over every h."""
-    h = np.array(list(itertools.product([0, 1], repeat=W.shape[1])), dtype=float)
-    m, s2 = h @ W.T, np.asarray(sigma, dtype=float) ** 2
-    log_w = beta * (h @ b + (((a + m) ** 2 - a**2) / (2 * s2)).sum(-1))
-    return float(logsumexp(log_w) + 0.5 * np.log(2 * math.pi * s2 / beta).sum())
+        model.visible_bias.add_(bias_shift)
+    return model.to(dtype)
 
 
 # ---------------------------------------------------------------------------- Estimate
@@ -86,7 +60,7 @@ def test_estimate_record():
 )
 def test_bernoulli_matches_brute_force(n_visible, n_hidden, scale):
     model = random_rbm(n_visible, n_hidden, scale=scale, seed=n_visible + n_hidden)
-    ref = brute_force_log_z(model)
+    ref = rbm_brute_log_z(numpy_params(model))
     for layer in ("hidden", "visible"):
         for chunk_size in (None, 1, 3, 7):
             est = exact_log_partition(model, layer=layer, chunk_size=chunk_size)
@@ -109,7 +83,7 @@ def test_estimate_fields_and_default_layer():
 def test_wide_model_against_hidden_sum():
     # 784 visibles summed out in closed form; biases like a trained MNIST model.
     model = random_rbm(784, 12, scale=0.3, seed=1, bias_shift=-2.0)
-    ref = hidden_sum_log_z(model)
+    ref = rbm_log_z(numpy_params(model))
     for chunk_size in (None, 1000, 5):
         est = exact_log_partition(model, chunk_size=chunk_size)
         assert est.log_z == pytest.approx(ref, rel=1e-12)
@@ -127,7 +101,8 @@ def test_float32_models(n_visible, scale, bias_shift, work):
     est = exact_log_partition(model)
     assert est.info["work_dtype"] == work
     assert isinstance(est.log_z, float)
-    assert est.log_z == pytest.approx(hidden_sum_log_z(model), rel=1e-6)  # float32 weights, float64 sum
+    # float32 weights, float64 sum
+    assert est.log_z == pytest.approx(rbm_log_z(numpy_params(model)), rel=1e-6)
 
 
 def test_infinite_temperature_and_at_beta():
@@ -135,17 +110,17 @@ def test_infinite_temperature_and_at_beta():
     assert exact_log_partition(model.at_beta(0.0)).log_z == pytest.approx(11 * math.log(2), rel=1e-15)
     assert exact_log_partition(model.at_beta(1.0)).log_z == exact_log_partition(model).log_z
     hot = model.at_beta(0.5)
-    assert exact_log_partition(hot).log_z == pytest.approx(brute_force_log_z(hot), rel=1e-12)
+    assert exact_log_partition(hot).log_z == pytest.approx(rbm_brute_log_z(numpy_params(hot)), rel=1e-12)
 
 
 def test_log_prob_from_estimate_normalises():
     model = random_rbm(5, 3, scale=2.0, seed=4)
-    v = torch.tensor(list(itertools.product([0.0, 1.0], repeat=5)), dtype=torch.float64)
+    v = binary(5)
     log_p = model.log_prob(v, exact_log_partition(model))
     assert torch.logsumexp(log_p, 0).item() == pytest.approx(0.0, abs=1e-12)
-    W, a, b = (p.detach().numpy() for p in (model.weight, model.visible_bias, model.hidden_bias))
-    # log p(v) = v.a + sum_j softplus(b_j + (v W)_j) - log Z, log Z by brute force over (v, h)
-    brute = v.numpy() @ a + np.logaddexp(0.0, b + v.numpy() @ W).sum(-1) - brute_force_log_z(model)
+    # log p(v) = -F(v) - log Z = v.a + sum_j softplus(b_j + (v W)_j) - log Z, log Z by brute force
+    params = numpy_params(model)
+    brute = -rbm_free_energy(params, v.numpy()) - rbm_brute_log_z(params)
     np.testing.assert_allclose(log_p.detach().numpy(), brute, rtol=0, atol=1e-12)
 
 
@@ -153,13 +128,7 @@ def test_log_prob_from_estimate_normalises():
 
 
 def gaussian_rbm(n_visible, n_hidden, sigma, scale=1.0, seed=0):
-    model = GaussianBernoulliRBM(n_visible, n_hidden, sigma=sigma)
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for name in ("weight", "visible_bias", "hidden_bias"):
-            p = getattr(model, name)
-            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64) * scale)
-    return model
+    return randomise(GaussianBernoulliRBM(n_visible, n_hidden, sigma=sigma), scale, seed, keep=("log_sigma",))
 
 
 def test_gaussian_zero_weights_closed_form():
@@ -173,10 +142,10 @@ def test_gaussian_zero_weights_closed_form():
 
 def test_gaussian_one_visible_matches_quad():
     model = gaussian_rbm(1, 4, sigma=0.8, scale=1.2, seed=2)
-    W, a, b = (p.detach().numpy() for p in (model.weight, model.visible_bias, model.hidden_bias))
+    params = numpy_params(model) | {"log_sigma": np.log([0.8])}  # sigma as constructed
 
     def density(x):  # exp(-F(v)) = exp(-(v - a)^2 / (2 sigma^2)) prod_j (1 + exp(b_j + v W_j / sigma^2))
-        return math.exp(-((x - a[0]) ** 2) / (2 * 0.8**2) + np.logaddexp(0.0, b + x * W[0] / 0.8**2).sum())
+        return math.exp(-rbm_free_energy(params, [x]))
 
     z, _ = integrate.quad(density, -40, 40, epsabs=0, epsrel=1e-13, limit=400, points=[0.0])
     est = exact_log_partition(model)
@@ -187,13 +156,11 @@ def test_gaussian_one_visible_matches_quad():
 
 def test_gaussian_two_visibles_matches_dblquad():
     model = gaussian_rbm(2, 2, sigma=[0.7, 1.3], scale=0.8, seed=3)
-    W, a, b = (p.detach().numpy() for p in (model.weight, model.visible_bias, model.hidden_bias))
-    s2 = np.array([0.7, 1.3]) ** 2
-    h = np.array(list(itertools.product([0, 1], repeat=2)), dtype=float)
+    params = numpy_params(model) | {"log_sigma": np.log([0.7, 1.3])}  # sigma as constructed
+    h = configurations(2)
 
     def density(y, x):  # sum_h exp(-E(v, h)), the energy written out independently
-        v = np.array([x, y])
-        return np.exp(-np.sum((v - a) ** 2 / (2 * s2)) + h @ b + (v / s2) @ W @ h.T).sum()
+        return np.exp(-rbm_energy(params, np.array([x, y]), h)).sum()
 
     z, _ = integrate.dblquad(density, -14, 14, -20, 20, epsabs=0, epsrel=1e-11)
     assert exact_log_partition(model).log_z == pytest.approx(math.log(z), rel=1e-9)
@@ -202,11 +169,11 @@ def test_gaussian_two_visibles_matches_dblquad():
 def test_gaussian_matches_analytic_integral_over_visibles():
     sigma = np.linspace(0.5, 2.0, 30)
     model = gaussian_rbm(30, 9, sigma=sigma, scale=0.5, seed=4)
-    W, a, b = (p.detach().numpy() for p in (model.weight, model.visible_bias, model.hidden_bias))
-    assert exact_log_partition(model).log_z == pytest.approx(gaussian_log_z(W, a, b, sigma), rel=1e-13)
+    params = numpy_params(model) | {"log_sigma": np.log(sigma)}  # sigma as constructed
+    assert exact_log_partition(model).log_z == pytest.approx(rbm_log_z(params), rel=1e-13)
     # the tempered model exp(-0.4 E), from the untempered parameters
     hot = exact_log_partition(model.at_beta(0.4)).log_z
-    assert hot == pytest.approx(gaussian_log_z(W, a, b, sigma, beta=0.4), rel=1e-13)
+    assert hot == pytest.approx(rbm_log_z(params, beta=0.4), rel=1e-13)
 
 
 # ---------------------------------------------------------------------------- errors
@@ -231,5 +198,5 @@ def test_errors():
 
 def test_progress_bar(capsys):
     est = exact_log_partition(random_rbm(4, 8), chunk_size=16, progress=True)
-    assert est.log_z == pytest.approx(brute_force_log_z(random_rbm(4, 8)), rel=1e-12)
+    assert est.log_z == pytest.approx(rbm_brute_log_z(numpy_params(random_rbm(4, 8))), rel=1e-12)
     assert "exact log Z" in capsys.readouterr().err

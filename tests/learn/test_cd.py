@@ -2,22 +2,20 @@
 
 Learning is checked with the exact log-likelihood (log Z by enumeration of 16 hidden units) on
 scikit-learn's 8x8 digits, thresholded at 0.5 (Hinton 2002 for CD, Tieleman 2008 for PCD).
-The monitored values are checked against NumPy computations from the weights: free energies and
-log Z by enumeration (Hinton 2010, "A Practical Guide to Training RBMs"; Cho, Ilin & Raiko 2011
-for the Gaussian-Bernoulli RBM, visibles integrated analytically), norms by numpy.linalg
-(beta_eff = the largest singular value of diag(1 / sigma) W).
+The monitored values are checked against NumPy computations from the weights (tests/references.py):
+free energies and log Z by enumeration (Hinton 2010, "A Practical Guide to Training RBMs"; Cho,
+Ilin & Raiko 2011 for the Gaussian-Bernoulli RBM, visibles integrated analytically), norms by
+numpy.linalg (beta_eff = the largest singular value of diag(1 / sigma) W).
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 
 import numpy as np
 import pytest
 import torch
-from scipy.special import logsumexp
 
 from freeenergy.data import load_digits
 from freeenergy.learn import (
@@ -30,6 +28,8 @@ from freeenergy.learn import (
     weight_statistics,
 )
 from freeenergy.models import BernoulliRBM, GaussianBernoulliRBM
+from references import numpy_params, rbm_free_energy, rbm_log_z
+from torch_helpers import same, snapshot
 
 
 @pytest.fixture(scope="module")
@@ -44,38 +44,12 @@ def small():
     return (rng.random((60, 10)) < 0.3).astype(np.float64)
 
 
-def weights(rbm):
-    return (p.detach().double().numpy() for p in (rbm.weight, rbm.visible_bias, rbm.hidden_bias))
-
-
-def hidden_configurations(n):
-    return np.array(list(itertools.product([0.0, 1.0], repeat=n)))
-
-
-def bernoulli_reference(rbm, v):
-    """F(v) = -a.v - sum_j softplus(b_j + (v W)_j) per row, and log Z = logsumexp_h [b.h +
-    sum_i softplus(a_i + (W h)_i)] over every hidden configuration, in NumPy."""
-    W, a, b = weights(rbm)
-    free = -(v @ a) - np.logaddexp(0.0, b + v @ W).sum(-1)
-    h = hidden_configurations(rbm.n_hidden)
-    return free, logsumexp(h @ b + np.logaddexp(0.0, a + h @ W.T).sum(-1))
-
-
-def gaussian_reference(rbm, v):
-    """The same for a Gaussian-Bernoulli RBM: F(v) = sum_i (v_i - a_i)^2 / (2 s_i^2) - sum_j
-    softplus(b_j + (v / s^2) W_j), and log Z with the visibles integrated analytically."""
-    W, a, b = weights(rbm)
-    s2 = np.exp(2 * rbm.log_sigma.detach().numpy())
-    free = ((v - a) ** 2 / (2 * s2)).sum(-1) - np.logaddexp(0.0, b + (v / s2) @ W).sum(-1)
-    h = hidden_configurations(rbm.n_hidden)
-    m = h @ W.T
-    log_z = logsumexp(h @ b + (((a + m) ** 2 - a**2) / (2 * s2)).sum(-1))
-    return free, log_z + 0.5 * np.log(2 * math.pi * s2).sum()
-
-
-def same_parameters(a, b) -> bool:
-    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(),
-                                                 strict=True))
+def reference(rbm, v):
+    """F(v) per row and log Z of a Bernoulli or Gaussian-Bernoulli RBM, in NumPy from the weights
+    (tests/references.py: hiddens summed out in closed form; visibles summed, or integrated
+    analytically, over every hidden configuration)."""
+    params = numpy_params(rbm)
+    return rbm_free_energy(params, v), rbm_log_z(params)
 
 
 # ---------------------------------------------------------------------------- learning
@@ -88,11 +62,11 @@ def test_cd1_raises_exact_train_log_likelihood_on_digits(digits):
     assert ll[-1] > ll[0] + 15 and ll[-1] > ll[1]
     assert np.isfinite(history.test_log_likelihood).all()
     # The reported values are the exact ones (observed agreement ~1e-14).
-    free, log_z = bernoulli_reference(rbm, digits.train)
+    free, log_z = reference(rbm, digits.train)
     assert history.log_z[-1] == pytest.approx(log_z, rel=1e-12)
     assert history.train_free_energy[-1] == pytest.approx(free.mean(), rel=1e-12)
     assert history.train_log_likelihood[-1] == pytest.approx(-free.mean() - log_z, rel=1e-10)
-    test_free, _ = bernoulli_reference(rbm, digits.test)
+    test_free, _ = reference(rbm, digits.test)
     assert history.test_log_likelihood[-1] == pytest.approx(-test_free.mean() - log_z, rel=1e-10)
 
 
@@ -112,11 +86,11 @@ def test_cd_k_and_monitors(digits):
     history = train_rbm(rbm, digits.train[:300], k=3, epochs=2, lr=0.05, seed=0, exact_every=0)
     assert np.isnan(history.log_z).all() and np.isnan(history.test_free_energy).all()
     assert np.isnan(history.reconstruction_error[0]) and (history.reconstruction_error[1:] > 0).all()
-    W, _, _ = weights(rbm)
+    W = numpy_params(rbm)["weight"]
     assert history.beta_eff[-1] == pytest.approx(np.linalg.svd(W, compute_uv=False)[0], rel=1e-12)
     assert history.weight_norm[-1] == pytest.approx(np.sqrt((W**2).sum()), rel=1e-12)
     assert history.weight_max[-1] == pytest.approx(np.abs(W).max(), rel=1e-12)
-    free, _ = bernoulli_reference(rbm, digits.train[:300])
+    free, _ = reference(rbm, digits.train[:300])
     assert history.train_free_energy[-1] == pytest.approx(free.mean(), rel=1e-12)
     assert (history.seconds[1:] > 0).all() and history.seconds[0] == 0
 
@@ -128,7 +102,7 @@ def test_gaussian_bernoulli_rbm_learns():
     history = train_rbm(rbm, x, epochs=5, lr=0.05, batch_size=20, seed=0)
     # From a single unit Gaussian (about -10.2 nats) towards the two-cluster mixture (about -5).
     assert history.train_log_likelihood[-1] > history.train_log_likelihood[0] + 3
-    free, log_z = gaussian_reference(rbm, x)
+    free, log_z = reference(rbm, x)
     assert history.log_z[-1] == pytest.approx(log_z, rel=1e-12)
     assert history.train_log_likelihood[-1] == pytest.approx(-free.mean() - log_z, rel=1e-10)
 
@@ -139,7 +113,7 @@ def test_weight_statistics_match_numpy(sigma):
     model = BernoulliRBM(7, 4) if sigma is None else GaussianBernoulliRBM(7, 4, sigma=sigma)
     with torch.no_grad():
         model.weight.copy_(torch.randn(7, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64))
-    W, _, _ = weights(model)
+    W = numpy_params(model)["weight"]
     scaled = W if sigma is None else W / sigma[:, None]
     stats = weight_statistics(model)
     assert stats["weight_norm"] == pytest.approx(np.linalg.norm(W, "fro"), rel=1e-12)
@@ -161,7 +135,7 @@ def test_same_seed_is_bit_identical(small):
     ha = train_rbm(a, small, method="pcd", epochs=3, batch_size=7, seed=5)
     hb = train_rbm(b, small, method="pcd", epochs=3, batch_size=7, seed=5)
     train_rbm(c, small, method="pcd", epochs=3, batch_size=7, seed=6)
-    assert same_parameters(a, b) and not same_parameters(a, c)
+    assert same(snapshot(a), snapshot(b)) and not same(snapshot(a), snapshot(c))
     assert np.array_equal(ha.train_free_energy, hb.train_free_energy)
     assert ha.arguments["seed"] == 5
 
@@ -171,7 +145,7 @@ def test_seed_none_records_the_seed_used(small):
     history = train_rbm(a, small, epochs=2, batch_size=10)
     b = BernoulliRBM(10, 4, seed=0)
     train_rbm(b, small, epochs=2, batch_size=10, seed=history.arguments["seed"])
-    assert same_parameters(a, b)
+    assert same(snapshot(a), snapshot(b))
 
 
 @pytest.mark.parametrize("method", ["cd", "pcd"])
@@ -187,7 +161,7 @@ def test_resume_continues_bit_identically(digits, tmp_path, method):
     resumed = BernoulliRBM(64, 16, seed=99)  # parameters come from the checkpoint
     kw.pop("seed")
     history = train_rbm(resumed, digits.train, epochs=4, resume=path, checkpoint=path, **kw)
-    assert same_parameters(straight, resumed)
+    assert same(snapshot(straight), snapshot(resumed))
     assert history.epoch.tolist() == [0, 1, 2, 3, 4]
     for name in ("train_free_energy", "test_free_energy", "beta_eff", "log_z", "reconstruction_error"):
         np.testing.assert_array_equal(getattr(history, name), getattr(full, name))
@@ -248,7 +222,7 @@ def test_nan_stops_with_training_error_and_keeps_the_good_checkpoint(digits, tmp
     rbm = BernoulliRBM(64, 16, seed=0)
     snapshots = {}
     def keep_file(epoch, model, history):
-        snapshots[epoch] = (path.read_bytes(), {k: v.clone() for k, v in model.state_dict().items()})
+        snapshots[epoch] = (path.read_bytes(), snapshot(model))
     with pytest.raises(TrainingError, match=r"epoch 3 of train_rbm: weight_norm became inf") as info:
         train_rbm(rbm, digits, epochs=5, lr=0.05, seed=0, checkpoint=path,
                   callbacks=[keep_file, _blow_up_at(2)])
@@ -259,17 +233,17 @@ def test_nan_stops_with_training_error_and_keeps_the_good_checkpoint(digits, tmp
     assert err.history.stop_reason == "diverged"
     assert path.read_bytes() == snapshots[2][0]  # the file on disk is the epoch-2 checkpoint
     ckpt = load_checkpoint(path)
-    assert ckpt.epoch == 2 and same_parameters(ckpt.model, rbm)
-    assert all(torch.equal(v, snapshots[2][1][k]) for k, v in rbm.state_dict().items())
+    assert ckpt.epoch == 2 and same(snapshot(ckpt.model), snapshot(rbm))
+    assert same(snapshot(rbm), snapshots[2][1])
 
 
 def test_huge_learning_rate_raises_and_restores(digits):
     rbm = BernoulliRBM(64, 16, seed=0)
-    start = {k: v.clone() for k, v in rbm.state_dict().items()}
+    start = snapshot(rbm)
     with pytest.raises(TrainingError, match=r"epoch 1 .*Lower 'lr' \(1e\+300\)") as info:
         train_rbm(rbm, digits, epochs=3, lr=1e300, seed=0)
     assert info.value.epoch == 1 and info.value.checkpoint is None
-    assert all(torch.equal(v, start[k]) for k, v in rbm.state_dict().items())
+    assert same(snapshot(rbm), start)
 
 
 def test_quiet_turns_the_error_into_a_warning(digits):

@@ -1,18 +1,18 @@
 """Dynamic binarisation in the shared training loop: every mini-batch of probabilities is
 replaced by a fresh Bernoulli draw from the run's generator (the MNIST protocol of Burda et al.
 2016), reproducibly and resumably. The monitored values are checked against a NumPy enumeration
-of the latents of the one-layer Helmholtz machine (Dayan et al. 1995), from its weights."""
-
-import itertools
+of the latents of the one-layer Helmholtz machine (Dayan et al. 1995; tests/references.py), from
+its weights."""
 
 import numpy as np
 import pytest
 import torch
-from scipy.special import logsumexp
 
 from freeenergy.learn import train_helmholtz, train_vae
 from freeenergy.models import VAE
 from freeenergy.models.helmholtz import HelmholtzMachine
+from references import numpy_params, sbn_enumerate
+from torch_helpers import same, snapshot
 
 PROBS = np.linspace(0.1, 0.9, 8)
 
@@ -26,22 +26,9 @@ def grey():
 
 def enumerated(hm, x):
     """Mean F[q] = sum_z q(z | x) (log q(z | x) - log p(x, z)) and mean -log p(x) over the rows of
-    x for a one-layer Helmholtz machine, by a sum over its 2^n latent vectors in NumPy."""
-    w = lambda t: t.detach().numpy()  # noqa: E731
-    x, z = x.numpy(), np.array(list(itertools.product([0.0, 1.0], repeat=hm.n_latent)))
-    prior, gen = w(hm.prior_logits), w(hm.gen_biases[0]) + z @ w(hm.gen_weights[0]).T
-    rec = w(hm.rec_biases[0]) + x @ w(hm.rec_weights[0])
-    log_p = (z @ prior - np.logaddexp(0.0, prior).sum() - np.logaddexp(0.0, gen).sum(-1))[:, None] + gen @ x.T
-    log_q = z @ rec.T - np.logaddexp(0.0, rec).sum(-1)
-    return (np.exp(log_q) * (log_q - log_p)).sum(0).mean(), -logsumexp(log_p, axis=0).mean()
-
-
-def _params(model):
-    return [p.detach().clone() for p in model.parameters()]
-
-
-def _same(a, b):
-    return all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+    x, by a sum over every latent vector in NumPy from the weights."""
+    ref = sbn_enumerate(numpy_params(hm), x.numpy())
+    return ref.free_energy.mean(), ref.exact.mean()
 
 
 def test_model_learns_the_pixel_probabilities(grey):
@@ -96,9 +83,9 @@ def test_same_seed_same_draws_and_different_seed_differs(grey):
         vae = VAE(8, 2, hidden=(6,), seed=0)
         train_vae(vae, grey, epochs=2, batch_size=50, seed=seed, iw_k=0, n_samples=1,
                   dynamic_binarization=True)
-        runs.append(_params(vae))
-    assert _same(runs[0], runs[1])
-    assert not _same(runs[0], runs[2])
+        runs.append(snapshot(vae))
+    assert same(runs[0], runs[1])
+    assert not same(runs[0], runs[2])
 
 
 def test_draws_change_the_trajectory(grey):
@@ -106,7 +93,7 @@ def test_draws_change_the_trajectory(grey):
     plain, dynamic = VAE(8, 2, hidden=(6,), seed=0), VAE(8, 2, hidden=(6,), seed=0)
     train_vae(plain, grey, **kw)
     train_vae(dynamic, grey, dynamic_binarization=True, **kw)
-    assert not _same(_params(plain), _params(dynamic))
+    assert not same(snapshot(plain), snapshot(dynamic))
 
 
 def test_resume_is_bit_identical(grey, tmp_path):
@@ -118,7 +105,7 @@ def test_resume_is_bit_identical(grey, tmp_path):
     train_vae(first, grey, epochs=2, checkpoint=path, **kw)
     again = VAE(8, 2, hidden=(6,), seed=7)
     train_vae(again, grey, epochs=4, resume=path, **kw)
-    assert _same(_params(full), _params(again))
+    assert same(snapshot(full), snapshot(again))
 
 
 def test_resume_must_repeat_the_binarisation(grey, tmp_path):

@@ -1,8 +1,8 @@
 """ELBO (Kingma & Welling 2014) and IWAE (Burda, Grosse & Salakhutdinov 2016) training of a
 small VAE: -ELBO = F[q] = <E>_q - H(q) falls, and the shared loop's seeds, checkpoints and NaN
 handling behave as for the other trainers. The monitored terms are checked against NumPy from the
-weights: H(q) = sum_j (1 + log 2 pi + log var_j) / 2 in closed form, <E>_q = -E_q[log p(x, z)] by
-Gauss-Hermite quadrature over the 2-D Gaussian q."""
+weights (tests/references.py): H(q) = sum_j (1 + log 2 pi + log var_j) / 2 in closed form,
+<E>_q = -E_q[log p(x, z)] by Gauss-Hermite quadrature over the 2-D Gaussian q."""
 
 import copy
 import math
@@ -10,11 +10,12 @@ import math
 import numpy as np
 import pytest
 import torch
-from scipy.stats import norm
 
 from freeenergy.learn import TrainingError, VariationalHistory, load_checkpoint, train_vae
 from freeenergy.models import VAE
 from freeenergy.models.helmholtz import HelmholtzMachine
+from references import diag_normal_entropy, numpy_params, vae_encode, vae_log_joint
+from torch_helpers import same, snapshot
 
 
 @pytest.fixture(scope="module")
@@ -30,38 +31,19 @@ def _vae(seed=0):
     return VAE(12, 2, hidden=(16,), seed=seed)
 
 
-def mlp(net, inputs):
-    """The network in NumPy: its affine layers with tanh between them."""
-    linear = [m for m in net if isinstance(m, torch.nn.Linear)]
-    out = inputs
-    for i, layer in enumerate(linear):
-        out = out @ layer.weight.detach().numpy().T + layer.bias.detach().numpy()
-        out = np.tanh(out) if i < len(linear) - 1 else out
-    return out
-
-
 def quadrature_terms(vae, x, nodes=24):
     """Per row of x: H(q) in closed form, and the mean and variance of E(x, z) = -log N(z; 0, I)
     - log p(x | z) under q = N(mu, diag(var)) by a nodes x nodes Gauss-Hermite rule (at 24 nodes
     within ~1e-4 nats of 48, far below the Monte Carlo stderr ~0.02 it is compared with)."""
-    mean, log_var = np.split(mlp(vae.encoder, x), 2, axis=-1)
-    entropy = 0.5 * (1 + math.log(2 * math.pi) + log_var).sum(-1)
+    params = numpy_params(vae)
+    mean, log_var = vae_encode(params, x)
     t, w = np.polynomial.hermite.hermgauss(nodes)
     grid = np.stack(np.meshgrid(t, t, indexing="ij"), -1).reshape(-1, 2)  # (nodes^2, 2)
     weight = np.outer(w, w).ravel() / math.pi
     z = mean + math.sqrt(2) * np.exp(0.5 * log_var) * grid[:, None, :]  # (nodes^2, rows, 2)
-    logits = mlp(vae.decoder, z)
-    e = -norm.logpdf(z).sum(-1) - (x * logits - np.logaddexp(0.0, logits)).sum(-1)
+    e = -vae_log_joint(params, x, z)
     e_mean = weight @ e
-    return entropy, e_mean, weight @ (e - e_mean) ** 2
-
-
-def _params(model):
-    return [p.detach().clone() for p in model.parameters()]
-
-
-def _same(a, b):
-    return all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+    return diag_normal_entropy(log_var), e_mean, weight @ (e - e_mean) ** 2
 
 
 def test_elbo_training_increases_the_elbo(data):
@@ -107,9 +89,9 @@ def test_same_seed_same_parameters(data):
     for seed in (1, 1, 2):
         vae = _vae()
         train_vae(vae, data, epochs=2, batch_size=32, lr=0.01, seed=seed, n_samples=5, iw_k=0)
-        runs.append(_params(vae))
-    assert _same(runs[0], runs[1])
-    assert not _same(runs[0], runs[2])
+        runs.append(snapshot(vae))
+    assert same(runs[0], runs[1])
+    assert not same(runs[0], runs[2])
 
 
 @pytest.mark.parametrize("objective", ["elbo", "iwae"])
@@ -122,7 +104,7 @@ def test_resume_is_bit_identical(data, tmp_path, objective):
     train_vae(_vae(), data, epochs=2, checkpoint=path, **kw)
     again = _vae(seed=7)
     h_resumed = train_vae(again, data, epochs=4, resume=path, **kw)
-    assert _same(_params(full), _params(again))
+    assert same(snapshot(full), snapshot(again))
     for column in ("train_free_energy", "objective", "train_iw_bound"):
         np.testing.assert_array_equal(getattr(h_full, column), getattr(h_resumed, column))
     assert isinstance(load_checkpoint(path).model, VAE)

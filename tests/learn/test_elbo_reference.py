@@ -1,10 +1,10 @@
 """Reference tests of the loss that ``train_vae`` optimises, against a NumPy re-implementation.
 
 The loss is recorded where the trainer reaches it (``_VAETask.losses``, wrapped during a real
-``train_vae`` run of one epoch on one batch) and recomputed here in NumPy from the model's
-weights: tanh MLPs, ``z = mu + sigma * eps`` with the same ``eps`` (replayed from a clone of the
-run's ``torch.Generator``), ``log N(z; 0, I)``, ``log q(z | x)`` evaluated at ``z`` and the
-Bernoulli / Gaussian log-likelihoods written out.
+``train_vae`` run of one epoch on one batch) and recomputed in NumPy from the model's weights
+with the VAE references of tests/references.py: tanh MLPs, ``z = mu + sigma * eps`` with the same
+``eps`` (replayed from a clone of the run's ``torch.Generator``), ``log N(z; 0, I)``, ``log q(z |
+x)`` evaluated at ``z`` and the Bernoulli / Gaussian log-likelihoods written out.
 
 References:
 - Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014, eq. (6): the generic SGVB
@@ -31,12 +31,12 @@ from scipy.special import logsumexp
 from freeenergy.learn import train_vae
 from freeenergy.learn.elbo import _VAETask
 from freeenergy.models import VAE
-from torch_helpers import randomise
+from references import central_differences, diag_normal_log_pdf, numpy_params, vae_encode, vae_log_joint
+from torch_helpers import Replay, randomise
 
 N_LATENT = 2
 LR = 0.01
 SEED = 0
-LOG_2PI = np.log(2 * np.pi)
 DATA = {
     "bernoulli": np.array([[0, 1, 1, 0, 1], [1, 1, 1, 1, 1], [0, 0, 0, 0, 0], [1, 0, 0, 1, 0]], float),
     "gaussian": np.random.default_rng(2).normal(size=(4, 5)),
@@ -53,55 +53,15 @@ def _model(likelihood):
 # ---------------------------------------------------------------------------- NumPy reference
 
 
-def _mlp(p, net, h):
-    h = np.tanh(h @ p[f"{net}.0.weight"].T + p[f"{net}.0.bias"])
-    return h @ p[f"{net}.2.weight"].T + p[f"{net}.2.bias"]
-
-
-def _log_normal(x, mean, log_var):
-    return -0.5 * ((x - mean) ** 2 / np.exp(log_var) + log_var + LOG_2PI)
-
-
-def _bound(p, x, eps, objective, likelihood):
-    """Per-example ELBO or L_k, shape (b,), from parameters ``p`` and noise ``eps`` (k, b, d)."""
-    out = _mlp(p, "encoder", x)
-    mu, log_var = out[:, :N_LATENT], out[:, N_LATENT:]
+def _bound(p, x, eps, objective):
+    """Per-example ELBO or L_k, shape (b,), from parameters ``p`` and noise ``eps`` (k, b, d):
+    ``log w = log p(x, z) - log q(z | x)`` at ``z = mu + sigma * eps``."""
+    mu, log_var = vae_encode(p, x)
     z = mu + np.exp(0.5 * log_var) * eps
-    log_prior = _log_normal(z, 0.0, 0.0).sum(-1)
-    log_q = _log_normal(z, mu, log_var).sum(-1)
-    out = _mlp(p, "decoder", z)
-    if likelihood == "bernoulli":  # log sigmoid(l) = -log(1 + exp(-l)), out holds the logits
-        log_lik = -(x * np.logaddexp(0.0, -out) + (1 - x) * np.logaddexp(0.0, out)).sum(-1)
-    else:  # N(x; out, sigma^2) with sigma = exp(log_sigma)
-        log_lik = _log_normal(x, out, 2 * p["log_sigma"]).sum(-1)
-    log_w = log_prior + log_lik - log_q
+    log_w = vae_log_joint(p, x, z) - diag_normal_log_pdf(z, mu, log_var)
     if objective == "elbo":
         return log_w.mean(0)
     return logsumexp(log_w, axis=0) - np.log(len(eps))
-
-
-def _central_differences(loss, arrays, h=1e-5):
-    """Central-difference gradient of ``loss()`` with respect to every entry of ``arrays``
-    (a dict of float64 arrays, perturbed in place and restored)."""
-    grads = {}
-    for name, a in arrays.items():
-        g = np.empty_like(a)
-        for i in np.ndindex(a.shape):
-            old = a[i]
-            a[i] = old + h
-            up = loss()
-            a[i] = old - h
-            down = loss()
-            a[i] = old
-            g[i] = (up - down) / (2 * h)
-        grads[name] = g
-    return grads
-
-
-def _replay_eps(state, k, b):
-    g = torch.Generator()
-    g.set_state(state)
-    return torch.randn((k, b, N_LATENT), generator=g, dtype=torch.float64).numpy()
 
 
 # ---------------------------------------------------------------------------- one recorded run
@@ -123,7 +83,7 @@ class Run:
 def _run(likelihood, objective, k):
     """One epoch of ``train_vae`` on one batch, recording the call of ``_VAETask.losses``."""
     model = _model(likelihood)
-    before = {n: p.detach().numpy().copy() for n, p in model.named_parameters()}
+    before = numpy_params(model)
     calls = []
     losses = _VAETask.losses
 
@@ -153,8 +113,8 @@ def test_optimised_loss_is_the_negative_mean_bound(likelihood, objective, k):
     or Burda et al. (2016) eq. (8) on the same eps. Observed relative error <= 3e-16; tolerance
     1e-12."""
     run = _run(likelihood, objective, k)
-    eps = _replay_eps(run.state, k, len(run.x))
-    bound = _bound(run.before, run.x, eps, objective, likelihood)
+    eps = Replay(run.state).normal((k, len(run.x), N_LATENT))
+    bound = _bound(run.before, run.x, eps, objective)
     np.testing.assert_allclose(run.surrogate, -bound.mean(), rtol=1e-12, atol=0)
     np.testing.assert_allclose(run.value, -bound.sum(), rtol=1e-12, atol=0)
 
@@ -176,7 +136,7 @@ def test_gradient_matches_finite_differences(likelihood, objective, k):
         with torch.no_grad():
             return float(task.losses(x)[0])
 
-    fd = _central_differences(loss, {n: p.data.numpy() for n, p in model.named_parameters()})
+    fd = central_differences(loss, {n: p.data.numpy() for n, p in model.named_parameters()})
     assert fd.keys() == run.grads.keys()
     for name, g in fd.items():
         err = np.linalg.norm(run.grads[name] - g) / np.linalg.norm(g)
@@ -207,14 +167,14 @@ def test_iwae_differs_from_elbo_unless_one_sample(likelihood, k):
 def _reference_step(likelihood, objective, k, x, eps):
     """Parameters after one torch.optim.Adam step on the central-difference gradient of the NumPy
     loss, and that loss."""
-    before = {n: p.detach().numpy().copy() for n, p in _model(likelihood).named_parameters()}
-    grad = _central_differences(lambda: -_bound(before, x, eps, objective, likelihood).mean(), before)
+    before = numpy_params(_model(likelihood))
+    grad = central_differences(lambda: -_bound(before, x, eps, objective).mean(), before)
     params = {n: torch.tensor(a, requires_grad=True) for n, a in before.items()}
     adam = torch.optim.Adam(params.values(), lr=LR)
     for n, p in params.items():
         p.grad = torch.from_numpy(grad[n])
     adam.step()
-    loss = -_bound(before, x, eps, objective, likelihood).mean()
+    loss = -_bound(before, x, eps, objective).mean()
     return {n: p.detach().numpy() for n, p in params.items()}, loss
 
 
@@ -231,13 +191,13 @@ def test_first_adam_step_of_train_vae(likelihood, objective):
     model = _model(likelihood)
     history = train_vae(model, data, objective=objective, k=k, epochs=1, batch_size=len(data), lr=LR,
                         seed=SEED, n_samples=1, iw_k=0)
-    gen = torch.Generator().manual_seed(SEED)
-    x = data[torch.randperm(len(data), generator=gen).numpy()]
-    eps = torch.randn((k, len(data), N_LATENT), generator=gen, dtype=torch.float64).numpy()
+    replay = Replay.seeded(SEED)
+    x = data[replay.randperm(len(data))]
+    eps = replay.normal((k, len(data), N_LATENT))
     other = "elbo" if objective == "iwae" else "iwae"
     want, loss = _reference_step(likelihood, objective, k, x, eps)
     wrong, _ = _reference_step(likelihood, other, k, x, eps)
-    trained = {n: p.detach().numpy() for n, p in model.named_parameters()}
+    trained = numpy_params(model)
     assert trained.keys() == want.keys()
     for name, p in trained.items():
         np.testing.assert_allclose(p, want[name], rtol=0, atol=1e-12, err_msg=name)

@@ -1,15 +1,14 @@
 """Wake-sleep (Hinton, Dayan, Frey & Neal 1995) and reweighted wake-sleep (Bornschein & Bengio
 2015) on small Helmholtz machines whose latents can be enumerated, so that the monitored
 -log p(x) and the gap KL(q || p(z | x)) are exact. The monitored values are checked against a
-NumPy enumeration from the weights (Dayan, Hinton, Neal & Zemel 1995 for p and q)."""
+NumPy enumeration from the weights (tests/references.py; Dayan, Hinton, Neal & Zemel 1995 for p
+and q)."""
 
 import copy
-import itertools
 
 import numpy as np
 import pytest
 import torch
-from scipy.special import logsumexp
 
 from freeenergy.learn import (
     TrainingError,
@@ -20,6 +19,8 @@ from freeenergy.learn import (
 )
 from freeenergy.models import BernoulliRBM
 from freeenergy.models.helmholtz import HelmholtzMachine
+from references import numpy_params, sbn_enumerate
+from torch_helpers import same, snapshot
 
 METHODS = [("wake-sleep", False), ("reweighted-wake-sleep", False), ("reweighted-wake-sleep", True)]
 
@@ -36,27 +37,11 @@ def data():
 
 def enumerated_terms(hm, x):
     """Means over the rows of x of <E>_q, H(q), F[q] = sum_z q (log q - log p(x, z)), -log p(x)
-    and KL(q || p(z | x)) for a one-layer Helmholtz machine, summed over its 2^n latent vectors in
-    NumPy from the weights."""
-    w = lambda t: t.detach().numpy()  # noqa: E731
-    x, z = np.asarray(x), np.array(list(itertools.product([0.0, 1.0], repeat=hm.n_latent)))
-    prior, gen = w(hm.prior_logits), w(hm.gen_biases[0]) + z @ w(hm.gen_weights[0]).T
-    rec = w(hm.rec_biases[0]) + x @ w(hm.rec_weights[0])
-    log_p = (z @ prior - np.logaddexp(0.0, prior).sum() - np.logaddexp(0.0, gen).sum(-1))[:, None] + gen @ x.T
-    log_q = z @ rec.T - np.logaddexp(0.0, rec).sum(-1)  # (2^n, rows), as log_p
-    q, log_px = np.exp(log_q), logsumexp(log_p, axis=0)
-    terms = {"energy": -(q * log_p).sum(0), "entropy": -(q * log_q).sum(0),
-             "free_energy": (q * (log_q - log_p)).sum(0), "neg_log_likelihood": -log_px,
-             "gap": (q * (log_q - log_p + log_px)).sum(0)}
+    and KL(q || p(z | x)), summed over every latent vector in NumPy from the weights."""
+    ref = sbn_enumerate(numpy_params(hm), x)
+    terms = {"energy": ref.energy, "entropy": ref.entropy, "free_energy": ref.free_energy,
+             "neg_log_likelihood": ref.exact, "gap": ref.gap}
     return {name: value.mean() for name, value in terms.items()}
-
-
-def _params(model):
-    return [p.detach().clone() for p in model.parameters()]
-
-
-def _same(a, b):
-    return all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
 
 
 @pytest.mark.parametrize(("method", "sleep"), METHODS)
@@ -110,9 +95,9 @@ def test_same_seed_same_parameters(data):
         hm = HelmholtzMachine((16, 8), seed=0)
         train_helmholtz(hm, data, method="reweighted-wake-sleep", k=3, epochs=2, batch_size=40,
                         lr=0.03, seed=seed, iw_k=0)
-        runs.append(_params(hm))
-    assert _same(runs[0], runs[1])
-    assert not _same(runs[0], runs[2])
+        runs.append(snapshot(hm))
+    assert same(runs[0], runs[1])
+    assert not same(runs[0], runs[2])
 
 
 @pytest.mark.parametrize(("method", "sleep"), METHODS[:2])
@@ -125,7 +110,7 @@ def test_resume_is_bit_identical(data, tmp_path, method, sleep):
     train_helmholtz(first, data, epochs=2, checkpoint=path, **kw)
     again = HelmholtzMachine((16, 8), seed=9)  # parameters come from the checkpoint
     h_resumed = train_helmholtz(again, data, epochs=4, resume=path, **kw)
-    assert _same(_params(full), _params(again))
+    assert same(snapshot(full), snapshot(again))
     for column in ("train_free_energy", "train_gap", "objective", "train_iw_bound"):
         np.testing.assert_array_equal(getattr(h_full, column), getattr(h_resumed, column))
     ckpt = load_checkpoint(path)

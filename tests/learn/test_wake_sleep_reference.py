@@ -4,10 +4,11 @@ sigmoid-belief-net formulas.
 
 For a Bernoulli layer ``h ~ Bernoulli(sigmoid(a))`` with ``a = b + W u``, ``log p = sum_j [h_j
 a_j - log(1 + e^{a_j})]`` and ``d log p / da = h - sigmoid(a)``, so ``d/db = h - sigmoid(a)`` and
-``d/dW = (h - sigmoid(a)) u^T`` (Dayan, Hinton, Neal & Zemel, Neural Computation 1995).
-The random draws (recognition samples, dreams, the epoch's permutation) are replayed from a
-clone of the run's ``torch.Generator`` with ``torch.bernoulli`` on probabilities computed in
-NumPy; every gradient, weight and bound below is NumPy arithmetic.
+``d/dW = (h - sigmoid(a)) u^T`` (Dayan, Hinton, Neal & Zemel, Neural Computation 1995; the
+``sbn_*`` references of tests/references.py). The random draws (recognition samples, dreams,
+the epoch's permutation) are replayed from a clone of the run's ``torch.Generator``
+(tests/torch_helpers.Replay) with ``torch.bernoulli`` on probabilities computed in NumPy;
+every gradient, weight and bound below is NumPy arithmetic.
 """
 
 import math
@@ -20,93 +21,48 @@ from scipy.special import expit, log_softmax, logsumexp
 from freeenergy.learn import train_helmholtz
 from freeenergy.learn.wake_sleep import _HelmholtzTask
 from freeenergy.models.helmholtz import HelmholtzMachine
+from references import (
+    configurations,
+    numpy_params,
+    sbn_depth,
+    sbn_gen_logits,
+    sbn_log_joint,
+    sbn_log_recognition,
+    sbn_rec_logits,
+)
+from torch_helpers import Replay, randomise
 
 # (method, sleep) as passed to the trainer; k = 5 is passed to wake-sleep too, which must ignore it
 CONFIGS = [("wake-sleep", False), ("reweighted-wake-sleep", False), ("reweighted-wake-sleep", True)]
 K = 5
 
 
-# ---------------------------------------------------------------- the model, in NumPy
 def _machine(sizes, seed):
     """A float64 Helmholtz machine with every parameter drawn from N(0, 1), so that q(z | x)
     is far from the posterior p(z | x) and the Bernoulli probabilities are far from 1/2."""
-    hm = HelmholtzMachine(sizes, seed=0)
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in hm.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64))
-    return hm
-
-
-def _numpy_params(model):
-    return {name: p.detach().numpy().copy() for name, p in model.named_parameters()}
-
-
-def _depth(P):
-    return sum(name.startswith("gen_biases") for name in P)
-
-
-def _layers(P, x, z):
-    """``[x, h_1, ..., h_L]`` with ``x`` broadcast to the leading axes of ``z``."""
-    sizes = [P[f"rec_biases.{i}"].size for i in range(_depth(P))]
-    return [np.broadcast_to(x, (*z.shape[:-1], x.shape[-1])),
-            *np.split(z, np.cumsum(sizes)[:-1], axis=-1)]
-
-
-def _bernoulli(h, a):
-    """``sum_j log Bernoulli(h_j; sigmoid(a_j))`` and its gradient ``h - sigmoid(a)`` in ``a``."""
-    return (h * a - np.logaddexp(0.0, a)).sum(-1), h - expit(a)
-
-
-def _joint(P, x, z):
-    """``log p(x, z)`` of the top-down sigmoid belief net and its per-sample gradients."""
-    h = _layers(P, x, z)
-    log_p, d = _bernoulli(h[-1], P["prior_logits"])
-    grads = {"prior_logits": d}
-    for i in range(_depth(P)):
-        lp, d = _bernoulli(h[i], P[f"gen_biases.{i}"] + h[i + 1] @ P[f"gen_weights.{i}"].T)
-        log_p = log_p + lp
-        grads[f"gen_biases.{i}"] = d
-        grads[f"gen_weights.{i}"] = d[..., :, None] * h[i + 1][..., None, :]
-    return log_p, grads
-
-
-def _recognition(P, x, z):
-    """``log q(z | x)`` of the bottom-up factorised recognition net and its per-sample gradients."""
-    h = _layers(P, x, z)
-    log_q, grads = 0.0, {}
-    for i in range(_depth(P)):
-        lq, d = _bernoulli(h[i + 1], P[f"rec_biases.{i}"] + h[i] @ P[f"rec_weights.{i}"])
-        log_q = log_q + lq
-        grads[f"rec_biases.{i}"] = d
-        grads[f"rec_weights.{i}"] = h[i][..., :, None] * d[..., None, :]
-    return log_q, grads
+    return randomise(HelmholtzMachine(sizes, seed=0), scale=1.0, seed=seed)
 
 
 # ---------------------------------------------------------------- replaying the draws
-def _draw(prob, gen):
-    return torch.bernoulli(torch.from_numpy(np.ascontiguousarray(prob)), generator=gen).numpy()
-
-
-def _replay_recognition(P, x, k, gen):
+def _replay_recognition(P, x, k, replay):
     """``k`` bottom-up samples ``z ~ q(z | x)``, shape (k, b, n_latent)."""
     below, layers = np.broadcast_to(x, (k, *x.shape)), []
-    for i in range(_depth(P)):
-        below = _draw(expit(P[f"rec_biases.{i}"] + below @ P[f"rec_weights.{i}"]), gen)
+    for i in range(sbn_depth(P)):
+        below = replay.torch_bernoulli(expit(sbn_rec_logits(P, i, below)))
         layers.append(below)
     return np.concatenate(layers, axis=-1)
 
 
-def _replay_dream(P, n, gen):
+def _replay_dream(P, n, replay):
     """``n`` ancestral samples ``(x, z) ~ p``, top layer first."""
     top = expit(P["prior_logits"])
-    h = [_draw(np.broadcast_to(top, (n, top.size)), gen)]
-    for i in reversed(range(_depth(P))):
-        h.insert(0, _draw(expit(P[f"gen_biases.{i}"] + h[0] @ P[f"gen_weights.{i}"].T), gen))
+    h = [replay.torch_bernoulli(np.broadcast_to(top, (n, top.size)))]
+    for i in reversed(range(sbn_depth(P))):
+        h.insert(0, replay.torch_bernoulli(expit(sbn_gen_logits(P, i, h[0]))))
     return h[0], np.concatenate(h[1:], axis=-1)
 
 
-def _reference_step(P, x, gen, method, sleep):
+def _reference_step(P, x, replay, method, sleep):
     """The gradient of the loss one step minimises and the reported value, replaying the draws.
 
     Wake-sleep is the case ``k = 1`` (weight 1) without the q-wake term, with the sleep phase;
@@ -117,9 +73,9 @@ def _reference_step(P, x, gen, method, sleep):
     """
     rws = method == "reweighted-wake-sleep"
     k, b = (K if rws else 1), len(x)
-    z = _replay_recognition(P, x, k, gen)
-    log_p, grad_p = _joint(P, x, z)
-    log_q, grad_q = _recognition(P, x, z)
+    z = _replay_recognition(P, x, k, replay)
+    log_p, grad_p = sbn_log_joint(P, x, z, grad=True)
+    log_q, grad_q = sbn_log_recognition(P, x, z, grad=True)
     log_w = log_p - log_q
     w = np.exp(log_softmax(log_w, axis=0))
     value = -(logsumexp(log_w, axis=0) - math.log(k)).sum()
@@ -127,7 +83,7 @@ def _reference_step(P, x, gen, method, sleep):
     for name, g in grad_q.items():
         grads[name] = -np.einsum("kb,kb...->...", w, g) / b if rws else np.zeros(g.shape[2:])
     if sleep or not rws:
-        _, grad_sleep = _recognition(P, *_replay_dream(P, b, gen))
+        _, grad_sleep = sbn_log_recognition(P, *_replay_dream(P, b, replay), grad=True)
         for name, g in grad_sleep.items():
             grads[name] = grads[name] - g.mean(0)
     return grads, value
@@ -135,14 +91,13 @@ def _reference_step(P, x, gen, method, sleep):
 
 # ---------------------------------------------------------------- the trainer's side
 def _task(model, method, sleep, k=K, seed=0):
-    """The trainer's task with a run generator seeded ``seed``, and a clone of that generator."""
+    """The trainer's task with a run generator seeded ``seed``, and the replay of its draws."""
     trajectory = {"method": method, "k": k, "sleep": sleep, "batch_size": 1, "lr": 0.01}
     task = _HelmholtzTask(model, None, None, trajectory, {"n_samples": 1, "iw_k": 0, "lr": 0.01})
     gen = torch.Generator().manual_seed(seed)
-    clone = torch.Generator()
-    clone.set_state(gen.get_state())
+    replay = Replay(gen.get_state())
     task.init(gen)
-    return task, clone
+    return task, replay
 
 
 def _gradients(model, loss):
@@ -176,9 +131,9 @@ def test_step_loss_gradient_and_value_match_numpy(sizes, method, sleep):
     Observed differences ~1e-16; tolerance 1e-12."""
     hm = _machine(sizes, seed=1)
     x = _rows(4, sizes[0], seed=2)
-    task, clone = _task(hm, method, sleep, seed=3)
+    task, replay = _task(hm, method, sleep, seed=3)
     surrogate, value = task.losses(torch.from_numpy(x))
-    grads, expected_value = _reference_step(_numpy_params(hm), x, clone, method, sleep)
+    grads, expected_value = _reference_step(numpy_params(hm), x, replay, method, sleep)
     _assert_same(_gradients(hm, surrogate), grads, atol=1e-12)
     np.testing.assert_allclose(value.item(), expected_value, rtol=1e-13)
 
@@ -187,10 +142,10 @@ def test_sleep_loss_moves_only_recognition_parameters():
     """The sleep phase (Hinton et al. 1995) alone: zero gradient on p's parameters, and
     ``-mean grad log q(z | x)`` at the dreamed ``(x, z) ~ p`` on q's."""
     hm = _machine((6, 3, 2), seed=4)
-    task, clone = _task(hm, "wake-sleep", False, seed=5)
+    task, replay = _task(hm, "wake-sleep", False, seed=5)
     grads = _gradients(hm, task.sleep_loss(7))
-    P = _numpy_params(hm)
-    _, grad_q = _recognition(P, *_replay_dream(P, 7, clone))
+    P = numpy_params(hm)
+    _, grad_q = sbn_log_recognition(P, *_replay_dream(P, 7, replay), grad=True)
     expected = {name: np.zeros(p.shape) for name, p in P.items()}
     expected.update({name: -g.mean(0) for name, g in grad_q.items()})
     _assert_same(grads, expected, atol=1e-12)
@@ -212,19 +167,19 @@ def test_rws_gradients_converge_to_exact_gradients(sizes):
     k = 20000
     hm = _machine(sizes, seed=6)
     x = _rows(1, sizes[0], seed=7)
-    task, clone = _task(hm, "reweighted-wake-sleep", False, k=k, seed=8)
+    task, replay = _task(hm, "reweighted-wake-sleep", False, k=k, seed=8)
     surrogate, _ = task.losses(torch.from_numpy(x))
     estimate = {name: -g for name, g in _gradients(hm, surrogate).items()}
 
-    P = _numpy_params(hm)
-    z = _replay_recognition(P, x, k, clone)[:, 0]  # (k, n_latent)
-    configs = ((np.arange(8)[:, None] >> np.arange(3)) & 1).astype(np.float64)
-    log_p_all, grad_p_all = _joint(P, x[0], configs)
-    log_q_all, grad_q_all = _recognition(P, x[0], configs)
+    P = numpy_params(hm)
+    z = _replay_recognition(P, x, k, replay)[:, 0]  # (k, n_latent)
+    configs = configurations(3)
+    log_p_all, grad_p_all = sbn_log_joint(P, x[0], configs, grad=True)
+    log_q_all, grad_q_all = sbn_log_recognition(P, x[0], configs, grad=True)
     posterior, q_all = np.exp(log_softmax(log_p_all)), np.exp(log_q_all)
     np.testing.assert_allclose(q_all.sum(), 1.0, rtol=1e-12)
-    log_p, grad_p = _joint(P, x[0], z)
-    log_q, grad_q = _recognition(P, x[0], z)
+    log_p, grad_p = sbn_log_joint(P, x[0], z, grad=True)
+    log_q, grad_q = sbn_log_recognition(P, x[0], z, grad=True)
     w = np.exp(log_softmax(log_p - log_q))
     errors, errors_uniform, ses = [], [], []
     for name, g in {**grad_p, **grad_q}.items():
@@ -250,14 +205,14 @@ def test_train_helmholtz_takes_adam_steps_on_the_reference_gradient(method, slee
     sizes, seed, lr, b1, b2, eps = (6, 3, 2), 11, 0.05, 0.9, 0.999, 1e-8
     hm = _machine(sizes, seed=9)
     data = _rows(8, sizes[0], seed=10)
-    P = _numpy_params(hm)
+    P = numpy_params(hm)
     m = {name: np.zeros_like(p) for name, p in P.items()}
     v = {name: np.zeros_like(p) for name, p in P.items()}
-    clone = torch.Generator().manual_seed(seed)
-    perm = torch.randperm(len(data), generator=clone).numpy()
+    replay = Replay.seeded(seed)
+    perm = replay.randperm(len(data))
     total = 0.0
     for t, start in enumerate((0, 4), start=1):
-        grads, value = _reference_step(P, data[perm[start:start + 4]], clone, method, sleep)
+        grads, value = _reference_step(P, data[perm[start:start + 4]], replay, method, sleep)
         total += value
         for name, g in grads.items():
             m[name] = b1 * m[name] + (1 - b1) * g
@@ -267,5 +222,5 @@ def test_train_helmholtz_takes_adam_steps_on_the_reference_gradient(method, slee
 
     h = train_helmholtz(hm, data, method=method, k=K, sleep=sleep, epochs=1, batch_size=4, lr=lr,
                         seed=seed, iw_k=0)
-    _assert_same(_numpy_params(hm), P, atol=1e-12)
+    _assert_same(numpy_params(hm), P, atol=1e-12)
     np.testing.assert_allclose(h.objective[1], total / len(data), rtol=1e-12)

@@ -3,10 +3,11 @@
 References:
 - Dayan, Hinton, Neal & Zemel, "The Helmholtz Machine", Neural Computation 7 (1995): top-down
   sigmoid belief net p(x, h) with a factorised bottom-up recognition model q(h | x).
-- Ground truth is a NumPy re-implementation of the Bernoulli log-probabilities summed by brute
-  force over every (x, z) of a tiny model (3-2-2): p and q must normalise exactly. Sampling
-  frequencies, the marginal p(x) and the entropy of q are checked against this reference (or a
-  closed form), never against the model's own log_joint / recognition_log_prob.
+- Ground truth is the NumPy sigmoid-belief-net reference of tests/references.py (Bernoulli
+  log-probabilities layer by layer), summed by brute force over every (x, z) of a tiny model
+  (3-2-2): p and q must normalise exactly. Sampling frequencies, the marginal p(x) and the
+  entropy of q are checked against this reference (or a closed form), never against the model's
+  own log_joint / recognition_log_prob.
 """
 
 import json
@@ -20,42 +21,15 @@ from freeenergy.models import BernoulliRBM, load_model
 from freeenergy.models.helmholtz import HelmholtzMachine
 from freeenergy.models.rbm import FORMAT
 from freeenergy.variational import LatentVariableModel
+from references import (
+    bernoulli_entropy,
+    numpy_params,
+    sbn_enumerate,
+    sbn_log_joint,
+    sbn_log_recognition,
+    sbn_rec_logits,
+)
 from torch_helpers import binary, randomise
-
-
-def log_bern(values, logits):
-    values, logits = np.asarray(values), np.asarray(logits)
-    return float(np.sum(values * logits - np.logaddexp(0.0, logits)))
-
-
-def reference_log_joint(hm, x, z):
-    """log p(x, z) for one x and one z, written out layer by layer in NumPy."""
-    sizes = hm.layer_sizes
-    layers = [np.asarray(x)]
-    start = 0
-    for n in sizes[1:]:
-        layers.append(np.asarray(z[start : start + n]))
-        start += n
-    total = log_bern(layers[-1], hm.prior_logits.detach().numpy())
-    for i in range(len(sizes) - 1):
-        w, b = hm.gen_weights[i].detach().numpy(), hm.gen_biases[i].detach().numpy()
-        total += log_bern(layers[i], b + w @ layers[i + 1])
-    return total
-
-
-def reference_log_q(hm, x, z):
-    """log q(z | x) for one x and one z, written out layer by layer in NumPy."""
-    sizes = hm.layer_sizes
-    layers = [np.asarray(x)]
-    start = 0
-    for n in sizes[1:]:
-        layers.append(np.asarray(z[start : start + n]))
-        start += n
-    total = 0.0
-    for i in range(len(sizes) - 1):
-        w, c = hm.rec_weights[i].detach().numpy(), hm.rec_biases[i].detach().numpy()
-        total += log_bern(layers[i + 1], c + layers[i] @ w)
-    return total
 
 
 @pytest.fixture
@@ -117,7 +91,7 @@ def test_bad_dtype_device_seed():
 def test_log_joint_matches_reference_and_normalises(hm):
     xs, zs = binary(3), binary(4)
     got = hm.log_joint(xs, zs[:, None, :]).detach().numpy()  # (16, 8)
-    ref = np.array([[reference_log_joint(hm, x, z) for x in xs.numpy()] for z in zs.numpy()])
+    ref = sbn_log_joint(numpy_params(hm), xs.numpy(), zs.numpy()[:, None, :])
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
     assert math.isclose(np.exp(got).sum(), 1.0, abs_tol=1e-12)
 
@@ -125,7 +99,7 @@ def test_log_joint_matches_reference_and_normalises(hm):
 def test_recognition_log_prob_matches_reference_and_normalises(hm):
     xs, zs = binary(3), hm.latent_configurations()
     got = hm.recognition_log_prob(xs, zs[:, None, :]).detach().numpy()
-    ref = np.array([[reference_log_q(hm, x, z) for x in xs.numpy()] for z in zs.numpy()])
+    ref = sbn_log_recognition(numpy_params(hm), xs.numpy(), zs.numpy()[:, None, :])
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
     np.testing.assert_allclose(np.exp(got).sum(0), np.ones(8), atol=1e-12)
 
@@ -134,11 +108,8 @@ def test_recognition_sample_frequencies_and_log_q(hm):
     x = torch.tensor([[1.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
     z, log_q = hm.recognition_sample(x, 20000, generator=torch.Generator().manual_seed(0))
     assert z.shape == (20000, 2, 4) and log_q.shape == (20000, 2)
-    weights = 2 ** np.arange(4)
-    table = np.empty((16, 2))  # log q(z | x) by the code sum_j z_j 2^j of z
-    for zz in binary(4).numpy():
-        table[int(zz @ weights)] = [reference_log_q(hm, xx, zz) for xx in x.numpy()]
-    codes = (z.numpy() @ weights).astype(int)
+    table = sbn_enumerate(numpy_params(hm), x.numpy()).log_q  # log q(z | x) by the code sum_j z_j 2^j
+    codes = (z.numpy() @ 2 ** np.arange(4)).astype(int)
     np.testing.assert_allclose(log_q.detach().numpy(), table[codes, [0, 1]], rtol=0, atol=1e-12)
     q = np.exp(table)
     for col in range(2):
@@ -151,9 +122,7 @@ def test_recognition_entropy_analytic_only_for_one_layer():
     """One layer: q(z | x) = prod_j Bernoulli(p_j), so H = -sum_j [p_j log p_j + (1 - p_j) log(1 - p_j)]."""
     one = randomise(HelmholtzMachine((4, 3), seed=0), seed=3)
     x = binary(4)
-    logits = one.rec_biases[0].detach().numpy() + x.numpy() @ one.rec_weights[0].detach().numpy()
-    p = 1 / (1 + np.exp(-logits))
-    closed = -(p * np.log(p) + (1 - p) * np.log1p(-p)).sum(-1)
+    closed = bernoulli_entropy(sbn_rec_logits(numpy_params(one), 0, x.numpy()))
     np.testing.assert_allclose(one.recognition_entropy(x).detach().numpy(), closed, rtol=0, atol=1e-12)
     assert HelmholtzMachine((4, 3, 2), seed=0).recognition_entropy(x) is None
 
@@ -185,8 +154,7 @@ def test_ancestral_samples_follow_the_marginal(hm):
     x = hm.sample(n, seed=0)
     assert x.shape == (n, 3) and set(x.unique().tolist()) <= {0.0, 1.0}
     # p(x) = sum_z p(x, z) by the NumPy reference; row r of binary(3) has code r below
-    p_x = np.array([sum(math.exp(reference_log_joint(hm, xx, zz)) for zz in binary(4).numpy())
-                    for xx in binary(3).numpy()])
+    p_x = np.exp(-sbn_enumerate(numpy_params(hm), binary(3).numpy()).exact)
     codes = (x * torch.tensor([4.0, 2.0, 1.0], dtype=torch.float64)).sum(-1).long().numpy()
     freq = np.bincount(codes, minlength=8) / n
     sigma = np.sqrt(p_x * (1 - p_x) / n)

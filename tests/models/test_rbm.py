@@ -6,8 +6,8 @@ References:
   for the Bernoulli energy and free energy).
 - Gaussian-Bernoulli energy: Cho, Ilin & Raiko, ICANN 2011 (visible noise sigma_i, v / sigma^2
   couples to the hiddens); the hidden free energy is checked against scipy.integrate.quad.
-- Every reference energy is written in NumPy from the weights (``numpy_energy``), never through
-  the model's own ``energy`` / ``free_energy`` / ``log_prob``.
+- Every reference energy is the NumPy one of tests/references.py (``rbm_energy``), from the
+  weights, never through the model's own ``energy`` / ``free_energy`` / ``log_prob``.
 """
 
 import json
@@ -21,6 +21,14 @@ from scipy.special import expit, logsumexp, softmax
 
 from freeenergy.models import BernoulliRBM, GaussianBernoulliRBM, load_model
 from freeenergy.models.rbm import FORMAT, FORMAT_VERSION
+from references import (
+    configurations,
+    numpy_params,
+    rbm_brute_log_z,
+    rbm_energy,
+    rbm_hidden_free_energy,
+    rbm_visible_mean,
+)
 from torch_helpers import binary
 from torch_helpers import randomise as _randomise
 
@@ -30,26 +38,12 @@ def randomise(model, scale=1.0, seed=0):
     return _randomise(model, scale, seed, keep=("log_sigma",))
 
 
-def numpy_energy(model, v, h):
-    """E(v, h) from the weights: -a.v - b.h - v.W.h (Bernoulli), or sum_i (v_i - a_i)^2 / (2
-    sigma_i^2) - b.h - (v / sigma^2).W.h (Gaussian-Bernoulli). Batch shapes broadcast."""
-    W, a, b = (p.detach().numpy() for p in (model.weight, model.visible_bias, model.hidden_bias))
-    v, h = np.asarray(v, dtype=float), np.asarray(h, dtype=float)
-    if isinstance(model, GaussianBernoulliRBM):
-        s2 = np.exp(2 * model.log_sigma.detach().numpy())
-        return ((v - a) ** 2 / (2 * s2)).sum(-1) - h @ b - (((v / s2) @ W) * h).sum(-1)
-    return -(v @ a) - h @ b - ((v @ W) * h).sum(-1)
-
-
-def brute_log_z(model):
-    v, h = binary(model.n_visible), binary(model.n_hidden)
-    return logsumexp(-numpy_energy(model, v[:, None, :], h[None, :, :]))
-
-
 def brute_log_p(model):
-    """log p(v) = log sum_h exp(-E(v, h)) - log Z for every binary v (rows of binary(n_visible))."""
-    v, h = binary(model.n_visible), binary(model.n_hidden)
-    return logsumexp(-numpy_energy(model, v[:, None, :], h[None, :, :]), axis=1) - brute_log_z(model)
+    """log p(v) = log sum_h exp(-E(v, h)) - log Z for every binary v (rows of binary(n_visible)),
+    both sums by brute force."""
+    P = numpy_params(model)
+    neg_e = -rbm_energy(P, configurations(model.n_visible)[:, None, :], configurations(model.n_hidden)[None])
+    return logsumexp(neg_e, axis=1) - rbm_brute_log_z(P)
 
 
 @pytest.fixture
@@ -118,8 +112,7 @@ def test_gaussian_sigma_errors(sigma):
 
 def test_energy_formula(rbm):
     v, h = binary(5)[[3, 17, 30]], binary(4)[[1, 8, 15]]
-    W, a, b = (p.detach().numpy() for p in (rbm.weight, rbm.visible_bias, rbm.hidden_bias))
-    expected = -(v.numpy() @ a) - (h.numpy() @ b) - np.einsum("ni,ij,nj->n", v.numpy(), W, h.numpy())
+    expected = rbm_energy(numpy_params(rbm), v.numpy(), h.numpy())
     np.testing.assert_allclose(rbm.energy(v, h).detach().numpy(), expected, rtol=1e-14)
     # numpy input, a single configuration, and broadcasting batch shapes
     assert rbm.energy(v[0].numpy(), h[0].numpy()).shape == ()
@@ -129,10 +122,9 @@ def test_energy_formula(rbm):
 def test_gaussian_energy_formula(gbrbm):
     v = torch.tensor([[0.3, -1.2, 2.0]], dtype=torch.float64)
     h = torch.tensor([[1.0, 0.0, 1.0, 1.0]], dtype=torch.float64)
-    W, a, b = (p.detach().numpy() for p in (gbrbm.weight, gbrbm.visible_bias, gbrbm.hidden_bias))
-    s2 = np.array([0.5, 1.0, 2.0]) ** 2
-    vv, hh = v.numpy()[0], h.numpy()[0]
-    expected = np.sum((vv - a) ** 2 / (2 * s2)) - b @ hh - (vv / s2) @ W @ hh
+    # sigma as constructed, not as stored
+    params = numpy_params(gbrbm) | {"log_sigma": np.log([0.5, 1.0, 2.0])}
+    expected = rbm_energy(params, v.numpy()[0], h.numpy()[0])
     assert gbrbm.energy(v, h).item() == pytest.approx(expected, rel=1e-14)
 
 
@@ -140,7 +132,7 @@ def test_gaussian_energy_formula(gbrbm):
 def test_free_energy_sums_out_hidden(scale):
     model = randomise(BernoulliRBM(4, 5), scale=scale, seed=3)
     v, h = binary(4), binary(5)
-    neg_e = -numpy_energy(model, v[:, None, :], h[None])
+    neg_e = -rbm_energy(numpy_params(model), v[:, None, :], h[None])
     np.testing.assert_allclose(-model.free_energy(v).detach(), logsumexp(neg_e, 1), rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(
         -model.free_energy_hidden(h).detach(), logsumexp(neg_e, 0), rtol=1e-13, atol=1e-13
@@ -150,22 +142,22 @@ def test_free_energy_sums_out_hidden(scale):
 def test_gaussian_free_energies_match_integration(gbrbm):
     model = GaussianBernoulliRBM(1, 3, sigma=0.7)
     randomise(model, scale=1.5, seed=4)
-    h = binary(3)
+    h, params = binary(3), numpy_params(model)
     for row in h:
 
         def density(x, row=row):
-            return math.exp(-numpy_energy(model, [x], row))
+            return math.exp(-rbm_energy(params, [x], row))
 
         integral, _ = integrate.quad(density, -30, 30, epsabs=0, epsrel=1e-12, limit=200)
         assert -model.free_energy_hidden(row).item() == pytest.approx(math.log(integral), rel=1e-10)
     # free_energy: a sum over the hiddens at fixed real visibles.
     v = torch.tensor([[0.3, -1.0, 2.5], [0.0, 0.0, 0.0]], dtype=torch.float64)
-    neg_e = -numpy_energy(gbrbm, v[:, None, :], binary(4)[None])
+    neg_e = -rbm_energy(numpy_params(gbrbm), v[:, None, :], binary(4)[None])
     np.testing.assert_allclose(-gbrbm.free_energy(v).detach(), logsumexp(neg_e, 1), rtol=1e-13)
 
 
 def test_log_prob_normalises(rbm):
-    log_z = brute_log_z(rbm)
+    log_z = rbm_brute_log_z(numpy_params(rbm))
     log_p = rbm.log_prob(binary(5), log_z)
     assert log_p.dtype == torch.float64
     np.testing.assert_allclose(log_p.detach().numpy(), brute_log_p(rbm), rtol=0, atol=1e-12)
@@ -186,28 +178,27 @@ def test_log_prob_normalises(rbm):
 
 
 def test_conditionals_are_energy_ratios(rbm):
-    v, h = binary(5)[[5, 22]], binary(4)[[6, 9]]
-    p_h = rbm.hidden_probs(v).detach()
-    p_v = rbm.visible_probs(h).detach()
-    for j in range(4):
-        h1, h0 = h.clone(), h.clone()
-        h1[:, j], h0[:, j] = 1, 0
-        ratio = expit(numpy_energy(rbm, v, h0) - numpy_energy(rbm, v, h1))
-        np.testing.assert_allclose(p_h[:, j], ratio, rtol=1e-13)
-    for i in range(5):
-        v1, v0 = v.clone(), v.clone()
-        v1[:, i], v0[:, i] = 1, 0
-        ratio = expit(numpy_energy(rbm, v0, h) - numpy_energy(rbm, v1, h))
-        np.testing.assert_allclose(p_v[:, i], ratio, rtol=1e-13)
+    """p(u_j = 1 | rest) = sigmoid(E(u_j = 0) - E(u_j = 1)) for every hidden and visible unit."""
+    v, h, params = binary(5)[[5, 22]], binary(4)[[6, 9]], numpy_params(rbm)
+    layers = {  # probabilities, the units, and E with those units replaced
+        "hidden": (rbm.hidden_probs(v).detach(), h, lambda units: rbm_energy(params, v, units)),
+        "visible": (rbm.visible_probs(h).detach(), v, lambda units: rbm_energy(params, units, h)),
+    }
+    for name, (probs, units, energy) in layers.items():
+        for j in range(units.shape[1]):
+            on, off = units.clone(), units.clone()
+            on[:, j], off[:, j] = 1, 0
+            np.testing.assert_allclose(probs[:, j], expit(energy(off) - energy(on)), rtol=1e-13, err_msg=name)
 
 
 def test_gaussian_conditionals(gbrbm):
+    params = numpy_params(gbrbm)
     v = torch.tensor([[0.3, -1.2, 2.0]], dtype=torch.float64)
     h = torch.tensor([[1.0, 0.0, 1.0, 0.0]], dtype=torch.float64)
     for j in range(4):
         h1, h0 = h.clone(), h.clone()
         h1[:, j], h0[:, j] = 1, 0
-        ratio = expit(numpy_energy(gbrbm, v, h0) - numpy_energy(gbrbm, v, h1))[0]
+        ratio = expit(rbm_energy(params, v, h0) - rbm_energy(params, v, h1))[0]
         assert gbrbm.hidden_probs(v)[0, j].item() == pytest.approx(ratio, rel=1e-13)
     # p(v | h) = N(a + W h, sigma^2): energy differences are log-density differences.
     mean = gbrbm.visible_probs(h).detach().numpy()[0]
@@ -256,12 +247,11 @@ def test_sampled_distribution_matches_exact():
 def test_gaussian_sample_mean_matches_exact(gbrbm):
     """E[v] = sum_h p(h) (a + W h), where integrating v out of exp(-E) gives
     p(h) ∝ exp(b.h + sum_i ((a_i + (W h)_i)^2 - a_i^2) / (2 sigma_i^2))."""
-    W, a, b = (p.detach().numpy() for p in (gbrbm.weight, gbrbm.visible_bias, gbrbm.hidden_bias))
-    s2 = np.array([0.5, 1.0, 2.0]) ** 2
-    h = binary(4).numpy()
-    means = a + h @ W.T
-    log_w = h @ b + ((means**2 - a**2) / (2 * s2)).sum(-1)
-    mean = torch.from_numpy((softmax(log_w)[:, None] * means).sum(0))
+    # sigma as constructed, not as stored
+    params = numpy_params(gbrbm) | {"log_sigma": np.log([0.5, 1.0, 2.0])}
+    h = configurations(4)
+    log_w = -rbm_hidden_free_energy(params, h)
+    mean = torch.from_numpy((softmax(log_w)[:, None] * rbm_visible_mean(params, h)).sum(0))
     samples = gbrbm.sample(20000, steps=30, seed=5)
     se = samples.std(0) / math.sqrt(20000)
     assert torch.all((samples.mean(0) - mean).abs() < 6 * se)

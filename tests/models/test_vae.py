@@ -5,9 +5,9 @@ References:
 - Burda, Grosse & Salakhutdinov, "Importance Weighted Autoencoders", ICLR 2016: L_1 is the
   ELBO, L_k <= L_{k+1} <= log p(x), and L_k -> log p(x) as k -> inf. With a 1-D latent the
   marginal log p(x) = log int p(x, z) dz is computed by scipy.integrate.quad as ground truth.
-- Every reference density is written in NumPy from the weights: the encoder and decoder as
-  affine maps with tanh between them (Burda et al. 2016), standard-normal prior, Bernoulli or
-  Gaussian pixels, diagonal-Gaussian q with entropy sum_j (1 + log 2 pi + log var_j) / 2.
+- Every reference density is the NumPy one of tests/references.py, from the weights: the encoder
+  and decoder as affine maps with tanh between them (Burda et al. 2016), standard-normal prior,
+  Bernoulli or Gaussian pixels, diagonal-Gaussian q with entropy sum_j (1 + log 2 pi + log var_j) / 2.
 
 Stochastic checks use fixed seeds; tolerances are >= 4 standard errors (failure rate < 1e-4
 per check for a fresh seed).
@@ -25,33 +25,12 @@ from scipy.stats import norm
 from freeenergy.models import BernoulliRBM
 from freeenergy.models.rbm import FORMAT, FORMAT_VERSION
 from freeenergy.models.vae import VAE
+from references import diag_normal_entropy, diag_normal_log_pdf, numpy_params, vae_encode, vae_log_joint
 from torch_helpers import randomise
 
 
 def gen(seed=0):
     return torch.Generator().manual_seed(seed)
-
-
-def mlp(net, inputs):
-    """The network in NumPy: its affine layers with tanh between them."""
-    linear = [m for m in net if isinstance(m, torch.nn.Linear)]
-    out = np.asarray(inputs, dtype=float)
-    for i, layer in enumerate(linear):
-        out = out @ layer.weight.detach().numpy().T + layer.bias.detach().numpy()
-        out = np.tanh(out) if i < len(linear) - 1 else out
-    return out
-
-
-def log_joint(model, x, z):
-    """log N(z; 0, I) + log p(x | z) in NumPy, Bernoulli pixels with logits decoder(z)."""
-    logits = mlp(model.decoder, z)
-    return norm.logpdf(z).sum(-1) + (x * logits - np.logaddexp(0.0, logits)).sum(-1)
-
-
-def encode(model, x):
-    """Mean and log-variance of q(z | x) in NumPy."""
-    out = mlp(model.encoder, x)
-    return out[..., : model.n_latent], out[..., model.n_latent :]
 
 
 @pytest.fixture
@@ -121,7 +100,7 @@ def test_log_joint_matches_hand_computation(vae, x):
     z = torch.randn(7, 3, 2, generator=gen(2), dtype=torch.float64)
     got = vae.log_joint(x, z)
     assert got.shape == (7, 3)
-    want = torch.from_numpy(log_joint(vae, x.numpy(), z.numpy()))
+    want = torch.from_numpy(vae_log_joint(numpy_params(vae), x.numpy(), z.numpy()))
     torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
     # Broadcasting: one z per example, or one z for every example.
     torch.testing.assert_close(vae.log_joint(x, z[0]), want[0], rtol=1e-12, atol=1e-12)
@@ -137,16 +116,15 @@ def test_gaussian_log_joint_matches_hand_computation():
     model = randomise(VAE(4, 2, hidden=(3,), likelihood="gaussian", seed=0), scale=0.5, seed=3)
     x = torch.randn(3, 4, generator=gen(1), dtype=torch.float64) * 2
     z = torch.randn(5, 3, 2, generator=gen(2), dtype=torch.float64)
-    sigma = np.exp(model.log_sigma.detach().numpy())
-    want = norm.logpdf(z.numpy()).sum(-1) + norm.logpdf(x.numpy(), mlp(model.decoder, z), sigma).sum(-1)
+    want = vae_log_joint(numpy_params(model), x.numpy(), z.numpy())
     torch.testing.assert_close(model.log_joint(x, z), torch.from_numpy(want), rtol=1e-12, atol=1e-12)
 
 
 def test_recognition_sample_and_log_prob(vae, x):
     z, log_q = vae.recognition_sample(x, 6, generator=gen(5))
     assert z.shape == (6, 3, 2) and log_q.shape == (6, 3)
-    mean, log_var = encode(vae, x.numpy())
-    want = torch.from_numpy(norm.logpdf(z.detach().numpy(), mean, np.exp(0.5 * log_var)).sum(-1))
+    mean, log_var = vae_encode(numpy_params(vae), x.numpy())
+    want = torch.from_numpy(diag_normal_log_pdf(z.detach().numpy(), mean, log_var))
     torch.testing.assert_close(log_q, want, rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(vae.recognition_log_prob(x, z), want, rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(vae.encode(x), tuple(torch.from_numpy(a) for a in (mean, log_var)))
@@ -158,9 +136,8 @@ def test_recognition_sample_and_log_prob(vae, x):
 
 def test_entropy_analytic_and_monte_carlo(vae, x):
     h = vae.recognition_entropy(x)
-    _, log_var = encode(vae, x.numpy())
-    closed = 0.5 * (1 + math.log(2 * math.pi) + log_var).sum(-1)  # Gaussian entropy
-    torch.testing.assert_close(h, torch.from_numpy(closed), rtol=0, atol=1e-12)
+    _, log_var = vae_encode(numpy_params(vae), x.numpy())
+    torch.testing.assert_close(h, torch.from_numpy(diag_normal_entropy(log_var)), rtol=0, atol=1e-12)
     _, log_q = vae.recognition_sample(x, 20000, generator=gen(7))
     mc, stderr = -log_q.mean(0), log_q.std(0) / math.sqrt(log_q.shape[0])
     assert ((mc - h).abs() < 4 * stderr).all()
@@ -200,16 +177,20 @@ def test_iwae_approaches_quadrature_log_px():
             p.zero_()
         model.encoder[-1].bias[1] = math.log(4.0)
     x = torch.tensor([[1.0, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 0.0]], dtype=torch.float64)
+    params = numpy_params(model)
+
+    def log_joint(row, z):
+        return vae_log_joint(params, row, np.array([z]))
 
     def integral(f):
         value, _ = integrate.quad(f, -12, 12, epsabs=1e-13, limit=200)
         return value
 
     def log_w(row, z):  # log p(x, z) - log q(z | x) with q = N(0, 2^2)
-        return log_joint(model, row, np.array([z])) - norm.logpdf(z, 0.0, 2.0)
+        return log_joint(row, z) - norm.logpdf(z, 0.0, 2.0)
 
     rows = x.numpy()
-    exact = torch.tensor([math.log(integral(lambda z, r=r: math.exp(log_joint(model, r, np.array([z])))))
+    exact = torch.tensor([math.log(integral(lambda z, r=r: math.exp(log_joint(r, z))))
                           for r in rows], dtype=torch.float64)
     # the ELBO E_q[log w] and the variance of log w, by quadrature against q
     moments = np.array([[integral(lambda z, r=r, m=m: norm.pdf(z, 0.0, 2.0) * log_w(r, z) ** m)
