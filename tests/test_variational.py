@@ -14,11 +14,12 @@ check for a correct implementation).
 
 import dataclasses
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
-from scipy.special import xlogy
+from scipy.special import logsumexp, xlogy
 
 from freeenergy import variational
 from freeenergy.models.helmholtz import HelmholtzMachine
@@ -88,6 +89,88 @@ class LinearGaussian(torch.nn.Module):
 
     def latent_configurations(self):
         return None
+
+
+class TableModel:
+    """A latent-variable model given by two tables, for the edge cases a Helmholtz machine never reaches.
+
+    ``x`` and ``z`` are binary and coded least significant bit first: ``log p(x, z) =
+    log_p[code(x), code(z)]`` and ``log q(z | x) = log_q[code(x), code(z)]``, both of shape
+    ``(2^n_visible, 2^n_latent)``. Entries may be ``-inf`` (configurations the model forbids,
+    latents q never proposes) and ``n_latent`` may be 0. A plain object without ``parameters()``:
+    it computes in ``dtype`` and converts nothing, so ``x`` must reach it as a tensor of that dtype
+    (a code is a matrix product with a ``dtype`` vector). It records the batch shape of every ``z``
+    given to ``log_joint`` (``shapes``) and the codes of every draw, shape (n, b) (``draws``).
+    """
+
+    def __init__(self, log_p, log_q, dtype=torch.float64, analytic_entropy=False):
+        self.log_p, self.log_q = (torch.as_tensor(t).to(dtype) for t in (log_p, log_q))
+        self.n_visible, self.n_latent = (n.bit_length() - 1 for n in self.log_p.shape)
+        self.analytic_entropy = analytic_entropy
+        self.shapes, self.draws = [], []
+
+    def _code(self, v, n):
+        return (v @ 2.0 ** torch.arange(n, dtype=self.log_q.dtype)).long()
+
+    def _bits(self, codes, n):
+        return ((codes[..., None] >> torch.arange(n)) & 1).to(self.log_q.dtype)
+
+    def log_joint(self, x, z):
+        self.shapes.append(tuple(z.shape[:-1]))
+        return self.log_p[self._code(x, self.n_visible), self._code(z, self.n_latent)]
+
+    def recognition_log_prob(self, x, z):
+        return self.log_q[self._code(x, self.n_visible), self._code(z, self.n_latent)]
+
+    def recognition_sample(self, x, n, generator=None):
+        xc = self._code(x, self.n_visible)
+        codes = torch.multinomial(self.log_q[xc].exp(), n, replacement=True, generator=generator).T
+        self.draws.append(codes)
+        return self._bits(codes, self.n_latent), self.log_q[xc, codes]
+
+    def recognition_entropy(self, x):
+        if not self.analytic_entropy:
+            return None
+        log_q = self.log_q[self._code(x, self.n_visible)]
+        return -torch.where(log_q > -math.inf, log_q.exp() * log_q, 0.0).sum(-1)
+
+    def latent_configurations(self):
+        return self._bits(torch.arange(2**self.n_latent), self.n_latent)
+
+
+class TableModule(TableModel, torch.nn.Module):
+    """:class:`TableModel` as a module whose single parameter is the ``log_p`` table, so the library
+    must hand it ``x`` in that parameter's dtype."""
+
+    def __init__(self, log_p, log_q, dtype, analytic_entropy=False):
+        torch.nn.Module.__init__(self)
+        TableModel.__init__(self, log_p, log_q, dtype, analytic_entropy)
+        self.log_p = torch.nn.Parameter(self.log_p, requires_grad=False)
+
+
+def tables(n_visible, n_latent, seed=0, constrained=False):
+    """Random ``log p(x, z)`` and normalised ``log q(z | x)`` tables. ``constrained``: p = 0 where
+    ``(code(x) + code(z)) % 3 == 1`` and q > 0 only where it is 0 (so q also skips latents p allows)."""
+    rng = np.random.default_rng(seed)
+    log_p, log_q = rng.normal(size=(2, 2**n_visible, 2**n_latent)) * 1.5
+    if constrained:
+        residue = np.add.outer(np.arange(2**n_visible), np.arange(2**n_latent)) % 3
+        log_p[residue == 1] = log_q[residue != 0] = -np.inf
+    return log_p, log_q - logsumexp(log_q, axis=1, keepdims=True)
+
+
+def table_reference(log_p, log_q, codes, T=1.0):
+    """F_T[q], its parts, -T log sum_z exp(-E/T), T KL(q || p_T) and p_T of the examples with these
+    ``x`` codes, summed over the table columns (terms with q = 0 contribute 0; Neal & Hinton 1998)."""
+    lp, lq = log_p[codes].T, log_q[codes].T
+    q = np.exp(lq)
+    lp_on, lq_on = np.where(q > 0, lp, 0.0), np.where(q > 0, lq, 0.0)
+    log_z = logsumexp(lp / T, axis=0)
+    energy, entropy = -(q * lp_on).sum(0), -(q * lq_on).sum(0)
+    return SimpleNamespace(
+        q=q, energy=energy, entropy=entropy, free_energy=energy - T * entropy, exact=-T * log_z,
+        gap=T * (q * (lq_on - lp_on / T + log_z)).sum(0), posterior=np.exp(lp / T - log_z),
+    )  # fmt: skip
 
 
 @pytest.fixture
@@ -215,6 +298,9 @@ def test_not_enumerable_model_uses_monte_carlo():
     assert res.exact_free_energy is None and res.gap is None and res.gap_kl is None
     assert res.entropy_method == "monte-carlo" and res.mean_gap is None
     assert "gap" not in str(res)
+    bits = res.in_bits()  # the missing exact parts stay missing
+    assert bits.gap is None and bits.exact_free_energy is None and bits.gap_kl is None
+    np.testing.assert_allclose(bits.free_energy, res.free_energy / math.log(2))
     with pytest.raises(ValueError, match="enumerated"):
         helmholtz_free_energy(model, x, method="exact")
 
@@ -334,6 +420,8 @@ def test_log_likelihood_record(deep):
     assert math.isclose(ll.bits, ll.mean / math.log(2))
     assert "k = 300" in str(ll)
     assert log_likelihood(deep, x[:1], k=5, seed=0).stderr == 0.0
+    two = log_likelihood(deep, x[:2], k=5, seed=0)  # std(ddof=1) / sqrt(2) of two values
+    assert math.isclose(two.stderr, abs(two.per_example[0] - two.per_example[1]) / 2)
     with pytest.raises(ValueError):
         ll.per_example[0] = 0.0
 
@@ -394,6 +482,180 @@ def test_float32_model_gives_float64_results():
     res = helmholtz_free_energy(model, binary(4), method="sample", n_samples=20, seed=0)
     assert res.free_energy.dtype == np.float64 and res.exact_free_energy.dtype == np.float64
     assert importance_weighted_bound(model, binary(4), 20, seed=0).dtype == np.float64
+
+
+# ---------------------------------------------------------------------------- table models
+
+
+@pytest.mark.parametrize("T", [0.7, 1.0, 2.0])
+def test_forbidden_and_unproposed_configurations(T):
+    """Terms with q(z | x) = 0 contribute nothing, also where p(x, z) = 0 (log p = -inf): the sums
+    of Neal & Hinton (1998) over a table, by enumeration and with an explicit q. The model is a
+    plain object (no parameters: float64 on the CPU) and x a plain list."""
+    log_p, log_q = tables(2, 3, seed=1, constrained=True)
+    model = TableModel(log_p, log_q)
+    x = configurations(2, lsb_first=True).tolist()
+    ref = table_reference(log_p, log_q, np.arange(4), T)
+    res = helmholtz_free_energy(model, x, T=T)
+    for name in ("energy", "entropy", "free_energy"):  # observed error ~1e-15
+        np.testing.assert_allclose(getattr(res, name), getattr(ref, name), rtol=0, atol=1e-12, err_msg=name)
+        np.testing.assert_array_equal(getattr(res, f"{name}_stderr"), np.zeros(4), strict=True)
+    np.testing.assert_allclose(res.exact_free_energy, ref.exact, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(res.gap_kl, ref.gap, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(tempered_posterior(model, x, T).numpy(), ref.posterior, rtol=0, atol=1e-13)
+    f_q = enumerated_free_energy(model, x, ref.q, T=T)
+    np.testing.assert_allclose(f_q, ref.free_energy, rtol=0, atol=1e-12)
+
+
+def test_float32_model_is_summed_in_float64():
+    """A float32 model (dtype taken from its one parameter) gets x in float32, and every sum over
+    its float32 log-probabilities runs in float64: the reference sums the same float32 values in
+    float64 (observed error ~1e-15; float32 sums would be off by ~1e-7). Monte Carlo parts are
+    the plain means of the model's own draws, E + T log q per draw, at T = 0.7."""
+    log_p, log_q = (t.astype(np.float32) for t in tables(2, 2, seed=2))
+    lp, lq = log_p.astype(np.float64), log_q.astype(np.float64)
+    x, codes, T = configurations(2, lsb_first=True).tolist(), np.arange(4), 0.7
+    model = TableModule(log_p, log_q, torch.float32)
+    ref = table_reference(lp, lq, codes, T)
+    res = helmholtz_free_energy(model, x, T=T)
+    for name, want in [("energy", ref.energy), ("entropy", ref.entropy), ("exact_free_energy", ref.exact),
+                       ("gap_kl", ref.gap)]:  # fmt: skip
+        np.testing.assert_allclose(getattr(res, name), want, rtol=0, atol=1e-12, err_msg=name)
+    p_t = tempered_posterior(model, x, T)
+    assert p_t.dtype == torch.float64
+    np.testing.assert_allclose(p_t.numpy(), ref.posterior, rtol=0, atol=1e-13)
+    mc = helmholtz_free_energy(model, x, T=T, method="sample", n_samples=1000, seed=0)
+    drawn = model.draws[-1].numpy()
+    e, log_q_drawn = -lp[codes, drawn], lq[codes, drawn]
+    np.testing.assert_allclose(mc.energy, e.mean(0), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(mc.entropy, -log_q_drawn.mean(0), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(mc.free_energy, (e + T * log_q_drawn).mean(0), rtol=0, atol=1e-12)
+    analytic = TableModule(log_p, log_q, torch.float32, analytic_entropy=True)
+    mc = helmholtz_free_energy(analytic, x, T=T, method="sample", n_samples=1000, seed=0)
+    entropy = analytic.recognition_entropy(torch.tensor(x, dtype=torch.float32)).double().numpy()
+    np.testing.assert_array_equal(mc.entropy, entropy)
+    np.testing.assert_array_equal(mc.entropy_stderr, np.zeros(4), strict=True)
+    e = -lp[codes, analytic.draws[-1].numpy()]
+    np.testing.assert_allclose(mc.free_energy, e.mean(0) - T * entropy, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("n_samples", [2, 7])
+def test_monte_carlo_mean_and_stderr_of_the_draws(n_samples):
+    """Each Monte Carlo part is the mean of its per-draw values over the model's own draws, with
+    stderr ``std(ddof=1) / sqrt(n)`` per example (``|a - b| / 2`` for two draws); the mean's
+    stderr is ``sqrt(sum stderr^2) / b`` (independent examples)."""
+    log_p, log_q = tables(3, 2, seed=3)
+    model, rows, T = TableModel(log_p, log_q), np.array([1, 4, 6]), 1.5
+    res = helmholtz_free_energy(model, configurations(3, lsb_first=True)[rows], T=T, method="sample",
+                                n_samples=n_samples, seed=3)  # fmt: skip
+    drawn = model.draws[-1].numpy()
+    e, lq = -log_p[rows, drawn], log_q[rows, drawn]
+    for name, values in [("energy", e), ("entropy", -lq), ("free_energy", e + T * lq)]:
+        np.testing.assert_allclose(getattr(res, name), values.mean(0), rtol=0, atol=1e-12, err_msg=name)
+        stderr = values.std(0, ddof=1) / math.sqrt(n_samples)
+        np.testing.assert_allclose(getattr(res, f"{name}_stderr"), stderr, rtol=0, atol=1e-12, err_msg=name)
+    f_err = (e + T * lq).std(0, ddof=1) / math.sqrt(n_samples)
+    assert res.mean_free_energy_stderr == pytest.approx(math.sqrt((f_err**2).sum()) / 3, rel=1e-12)
+
+
+@pytest.mark.parametrize("k", [1, 9, 17, 237])
+def test_iwae_is_exact_when_q_is_the_posterior(k):
+    """With q(z | x) = p(z | x) every weight p(x, z) / q(z | x) is p(x), so L_k = log p(x) for every
+    k (Burda et al. 2016), k not a multiple of the sample blocks included; zero-probability latents
+    are never drawn."""
+    log_p, _ = tables(2, 3, seed=4, constrained=True)
+    log_px = logsumexp(log_p, axis=1)
+    model = TableModel(log_p, log_p - log_px[:, None])
+    x = configurations(2, lsb_first=True)
+    np.testing.assert_allclose(importance_weighted_bound(model, x, k, seed=0), log_px, rtol=0, atol=1e-12)
+    assert log_likelihood(model, x, k, seed=1).mean == pytest.approx(log_px.mean(), rel=0, abs=1e-12)
+
+
+def test_enumeration_chunks_respect_the_memory_bound(monkeypatch):
+    """At most ``_ENUM_ELEMENTS`` (configuration, example) pairs are evaluated at once: with 4 and 4
+    examples, one configuration per call, in every enumerating function; results unchanged."""
+    monkeypatch.setattr(variational, "_ENUM_ELEMENTS", 4)
+    log_p, log_q = tables(1, 3, seed=5, constrained=True)
+    model, codes, T = TableModel(log_p, log_q), np.array([0, 1, 1, 0]), 0.8
+    x = configurations(1, lsb_first=True)[codes]
+    ref = table_reference(log_p, log_q, codes, T)
+    res = helmholtz_free_energy(model, x, T=T)
+    np.testing.assert_allclose(res.free_energy, ref.free_energy, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(res.exact_free_energy, ref.exact, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(res.gap_kl, ref.gap, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(tempered_posterior(model, x, T).numpy(), ref.posterior, rtol=0, atol=1e-13)
+    f_q = enumerated_free_energy(model, x, ref.q, T=T)
+    np.testing.assert_allclose(f_q, ref.free_energy, rtol=0, atol=1e-12)
+    assert set(model.shapes) == {(1, 1)}
+
+
+@pytest.mark.parametrize("batch", [1, 10, 15, 30, 1000])
+def test_iwae_batch_is_the_samples_evaluated_at_once(batch):
+    """``batch`` rounded up to a multiple of SEED_BLOCK is the number of samples per model call (the
+    last call takes the rest), for importance_weighted_bound and log_likelihood alike."""
+    model, x, k = TableModel(*tables(1, 3, seed=6)), [[0.0], [1.0]], 37
+    per_call = -(-batch // variational.SEED_BLOCK) * variational.SEED_BLOCK
+    expected = [min(per_call, k - start) for start in range(0, k, per_call)]
+    importance_weighted_bound(model, x, k, seed=0, batch=batch)
+    assert [shape[0] for shape in model.shapes] == expected
+    model.shapes.clear()
+    log_likelihood(model, x, k, seed=0, batch=batch)
+    assert [shape[0] for shape in model.shapes] == expected
+
+
+@pytest.mark.parametrize(("n_visible", "n_latent"), [(1, 3), (3, 1), (1, 1)])
+def test_iwae_default_batch_follows_the_wider_of_x_and_z(n_visible, n_latent, monkeypatch):
+    """By default a call holds about ``_IW_ELEMENTS`` numbers for a full group of examples, each as
+    wide as the wider of x and z: a budget of EXAMPLE_BLOCK * width * 20 gives 20 samples per call."""
+    width = max(n_visible, n_latent)
+    monkeypatch.setattr(variational, "_IW_ELEMENTS", variational.EXAMPLE_BLOCK * width * 20)
+    model = TableModel(*tables(n_visible, n_latent, seed=7))
+    importance_weighted_bound(model, configurations(n_visible, lsb_first=True), 37, seed=0)
+    assert [shape[0] for shape in model.shapes] == [20, 17]
+
+
+def test_model_without_latents():
+    """n_latent = 0 (one empty latent configuration, q = 1): F_T[q] = -log p(x) = the exact free
+    energy at every T, the tempered posterior is 1 and L_k = log p(x)."""
+    log_px = np.log([0.1, 0.2, 0.3, 0.4])
+    model = TableModel(log_px[:, None], np.zeros((4, 1)))
+    x = configurations(2, lsb_first=True)
+    res = helmholtz_free_energy(model, x, T=0.5)
+    assert model.n_latent == 0
+    np.testing.assert_allclose(res.free_energy, -log_px, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(res.exact_free_energy, -log_px, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(tempered_posterior(model, x, 0.5).numpy(), np.ones((1, 4)), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(enumerated_free_energy(model, x, np.ones((1, 4)), T=0.5), -log_px, atol=1e-12)
+    np.testing.assert_allclose(importance_weighted_bound(model, x, 3, seed=0), log_px, rtol=0, atol=1e-12)
+
+
+def test_documented_defaults():
+    """T = 1 for tempered_posterior and enumerated_free_energy, n_samples = 100 draws for
+    helmholtz_free_energy and k = 5000 importance samples for log_likelihood."""
+    log_p, log_q = tables(2, 2, seed=8)
+    model, x = TableModel(log_p, log_q), configurations(2, lsb_first=True)
+    ref = table_reference(log_p, log_q, np.arange(4))
+    np.testing.assert_allclose(tempered_posterior(model, x).numpy(), ref.posterior, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(enumerated_free_energy(model, x, ref.q), ref.free_energy, rtol=0, atol=1e-12)
+    res = helmholtz_free_energy(model, x, method="sample", seed=0)
+    assert res.n_samples == 100 and model.draws[-1].shape == (100, 4)
+    model.draws.clear()
+    assert log_likelihood(model, x[:1], seed=0).k == 5000
+    assert sum(draw.shape[0] for draw in model.draws) == 5000
+
+
+def test_records_store_float64_arrays_and_python_scalars():
+    """Records built directly convert their arrays to read-only float64 and T, n_samples, mean and
+    stderr to Python float / int, as documented."""
+    rec = HelmholtzFreeEnergy([1, 2], [0, 0], [0, 1], [0, 0], [1, 1], [0, 0], None, None, None,
+                              T=2, n_samples=np.int64(3), energy_method="monte-carlo",
+                              entropy_method="analytic")  # fmt: skip
+    assert all(getattr(rec, name).dtype == np.float64 for name in ("energy", "entropy", "free_energy"))
+    assert type(rec.T) is float and type(rec.n_samples) is int
+    ll = LogLikelihoodEstimate(-85, np.float32(0.5), [-84, -86], 5000, 2)
+    assert ll.per_example.dtype == np.float64
+    assert type(ll.mean) is float and type(ll.stderr) is float
+    assert str(ll) == "log p(x) = -85.0000 ± 0.5 nats per example (k = 5000, n = 2)"
 
 
 # ---------------------------------------------------------------------------- validation
