@@ -18,6 +18,11 @@ trained model, float32, Gaussian-Bernoulli; 1,150 runs): z means -0.31 to +0.21,
 the Gaussian tail beyond 4 is 2e-7 to 9e-4 per check, about 4e-3 summed over the ~25 checks
 in these files: a change of seeds or of the kernel's random stream fails about 1 time in 250.
 A real bug shows as a bias over many seeds: rerun a failing case over 50 seeds first.
+
+The kernel itself is checked deterministically, outside that policy: the log weights must equal a
+NumPy replay of the chains (the same ``np.random.default_rng(seed)`` draws, every probability and
+weight increment recomputed in float64 from the formulas), and zero-probability units must never
+turn on.
 """
 
 import itertools
@@ -27,11 +32,13 @@ import math
 import numpy as np
 import pytest
 import torch
+from scipy.special import expit
 
 from freeenergy.data.digits import load_digits
 from freeenergy.estimate.ais import ais, base_log_partition, base_rate_logits, default_betas, reverse_ais
 from freeenergy.estimate.exact import exact_log_partition
 from freeenergy.models import BernoulliRBM, GaussianBernoulliRBM
+from references import numpy_params
 
 BETAS = default_betas(2000)
 N_CHAINS = 300
@@ -304,6 +311,152 @@ def test_exact_with_two_betas_for_the_base_model():
     est = ais(model, n_chains=5, betas=[0.0, 1.0], base=model.visible_bias, seed=0)
     assert est.log_z == pytest.approx(exact_log_partition(model).log_z, abs=1e-12)
     assert est.stderr == 0.0
+
+
+# ---------------------------------------------------------------------------- the kernel, replayed
+
+
+def log_f(P, a_base, v, beta):
+    """Unnormalised log-marginal of the intermediate distribution (S&M 2008, the hiddens summed out):
+    ``-(1 - beta) V_A(v) - beta V_B(v) + sum_j softplus(beta (b + drive(v) W)_j)`` with ``V(v) = -a.v``,
+    ``drive(v) = v`` (Bernoulli) or ``V(v) = sum_i (v_i - a_i)^2 / (2 sigma_i^2)``, ``drive(v) = v /
+    sigma^2`` (Gaussian)."""
+    if "log_sigma" in P:
+        inv_var = np.exp(-2 * P["log_sigma"])
+        visible = ((v - a_base) ** 2 * (1 - beta) + (v - P["visible_bias"]) ** 2 * beta) * inv_var / 2
+        hidden = np.logaddexp(0, beta * (P["hidden_bias"] + (v * inv_var) @ P["weight"]))
+        return hidden.sum(-1) - visible.sum(-1)
+    hidden = np.logaddexp(0, beta * (P["hidden_bias"] + v @ P["weight"]))
+    return hidden.sum(-1) + v @ ((1 - beta) * a_base + beta * P["visible_bias"])
+
+
+def replay_ais(model, a_base, betas, seed, n_chains, data=None):
+    """The log weights of AIS (``data`` None) or reverse AIS (chains started at ``data``) in NumPy.
+
+    The random draws are replayed from ``np.random.default_rng(seed)`` in the model's dtype, in the
+    kernel's order: the chain starts (base-model sample, or a permutation of the data when
+    ``n_chains`` is given), then per inner beta ``u < p(h | v)`` and a visible draw (``u < p(v | h)``,
+    or ``mean + sigma z``). Everything else in float64: ``log w = sum_k log f_k(v_{k-1}) - log
+    f_{k-1}(v_{k-1})``, each sweep a block-Gibbs step of the RBM at ``beta_k`` (S&M 2008; Burda et
+    al. 2015 with the schedule reversed).
+    """
+    P = numpy_params(model)
+    dtype = np.float32 if model.dtype == torch.float32 else np.float64
+    rng = np.random.default_rng(seed)
+    gaussian = "log_sigma" in P
+    inv_var = np.exp(-2 * P["log_sigma"]) if gaussian else 1.0
+
+    def visible(field):
+        if gaussian:
+            return field + rng.standard_normal(field.shape, dtype=dtype) * np.exp(P["log_sigma"])
+        return (rng.random(field.shape, dtype=dtype) < expit(field)).astype(np.float64)
+
+    if data is None:
+        v = visible(np.tile(a_base, (n_chains, 1)))
+    else:
+        v = np.asarray(data, dtype=np.float64)
+        if n_chains is not None:
+            v = v[rng.permutation(len(v))[np.arange(n_chains) % len(v)]]
+        betas = betas[::-1]
+    log_w = np.zeros(len(v))
+    for k in range(1, len(betas)):
+        log_w += log_f(P, a_base, v, betas[k]) - log_f(P, a_base, v, betas[k - 1])
+        if k < len(betas) - 1:
+            beta = betas[k]
+            p_h = expit(beta * (P["hidden_bias"] + (v * inv_var) @ P["weight"]))
+            h = (rng.random(p_h.shape, dtype=dtype) < p_h).astype(np.float64)
+            v = visible((1 - beta) * a_base + beta * (P["visible_bias"] + h @ P["weight"].T))
+    return log_w
+
+
+def dyadic_rbm(n_visible, n_hidden, seed, dtype):
+    """Weights and biases on a grid of 1/8 in [-2, 2]: the kernel's float32 products and sums of them
+    are exact, so a float32 model can be compared with the float64 replay to ~1e-12."""
+    model = BernoulliRBM(n_visible, n_hidden, dtype=dtype)
+    gen = np.random.default_rng(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.from_numpy(gen.integers(-16, 17, p.shape) / 8))
+    return model
+
+
+def gaussian_rbm(dtype):
+    model = GaussianBernoulliRBM(4, 3, sigma=[0.5, 1.0, 2.0, 0.7], dtype=dtype)
+    gen = torch.Generator().manual_seed(2)
+    with torch.no_grad():
+        for p in (model.weight, model.visible_bias, model.hidden_bias):
+            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64))
+    return model
+
+
+REPLAYS = {
+    # name: (model, direction, n_chains, base, tolerance on the log weights); observed errors 4e-15
+    # (float64), 9e-13 (2500 hidden units, weights ~1e3) and 3.5e-7 (float32 Gaussian)
+    "bernoulli-data": (lambda: random_rbm(5, 4, 1.0, 0), "forward", 7, "data", 1e-12),
+    "bernoulli-float32": (lambda: dyadic_rbm(5, 4, 0, torch.float32), "forward", 7, "dyadic", 1e-12),
+    "bernoulli-2500-hidden": (lambda: dyadic_rbm(3, 2500, 1, torch.float64), "forward", 3, "dyadic", 1e-9),
+    "reverse-cycled": (lambda: random_rbm(5, 4, 1.0, 0), "reverse", 11, "data", 1e-12),
+    "reverse-each-example": (lambda: random_rbm(5, 4, 1.0, 0), "reverse", None, "uniform", 1e-12),
+    "gaussian": (lambda: gaussian_rbm(torch.float64), "forward", 7, "data", 1e-12),
+    "gaussian-reverse": (lambda: gaussian_rbm(torch.float64), "reverse", 9, "data", 1e-12),
+    # float32 chains of real values: the float32 arithmetic of the states shows at ~1e-6
+    "gaussian-float32": (lambda: gaussian_rbm(torch.float32), "forward", 7, "data", 1e-4),
+}
+
+
+@pytest.mark.parametrize("case", REPLAYS)
+def test_log_weights_equal_numpy_replay(case):
+    """The log weights equal a NumPy replay of the kernel with the same random draws.
+
+    Deterministic (no statistical bound): the replay draws from ``np.random.default_rng(seed)``, the
+    documented CPU generator, in the order and dtype of the kernel, and recomputes every transition
+    probability and weight increment in float64 from the textbook formulas (:func:`replay_ais`).
+    It pins the schedule direction, the chain starts (reverse: permuted and cycled examples), the
+    Gibbs sweeps at every inner beta and none at the last, the float64 weights of float32 models,
+    and the hidden sum over more than 1000 units. A comparison ``u < p`` could flip on a draw within
+    ~1e-7 of ``p`` for float32 (float32 vs float64 ``p``): about 1e-4 per case over its ~1000 draws,
+    and if it ever happened the failure would be deterministic, not flaky.
+    """
+    make, direction, n_chains, base, tol = REPLAYS[case]
+    model = make()
+    betas = default_betas(8)
+    data = np.array([[0.0, 1, 1, 0, 1], [1, 1, 0, 0, 0], [0, 0, 0, 1, 1], [1, 0, 1, 1, 1]])
+    if isinstance(model, GaussianBernoulliRBM):
+        data = np.random.default_rng(3).normal(size=(6, 4))  # any real values will do
+    if base == "dyadic":
+        base = np.random.default_rng(5).integers(-8, 9, model.n_visible) / 4
+    if direction == "forward":
+        est = ais(model, n_chains=n_chains, betas=betas, base=base, data=data, seed=4)
+    else:
+        est = reverse_ais(model, data, n_chains=n_chains, betas=betas, base=base, seed=4)
+    a_base = est.info["base_bias"]
+    expected = replay_ais(model, a_base, betas, 4, n_chains, None if direction == "forward" else data)
+    np.testing.assert_allclose(est.info["log_weights"], expected, rtol=0, atol=tol)
+
+
+@pytest.mark.parametrize("unit", ["visible", "hidden"])
+def test_units_of_probability_zero_never_turn_on(unit):
+    """A unit whose probability is exactly 0 stays off even when its uniform draw is exactly 0.0.
+
+    Bernoulli units are drawn as ``u < p`` with ``u`` uniform on [0, 1), so ``P(on) = p`` exactly;
+    ``u <= p`` would turn on a unit of probability 0 for a draw of 0.0, which a float32 uniform
+    (a multiple of 2^-24) hits once in 2^24 draws. Seed 1194 is the seed below 2000 whose float32
+    stream hits 0.0 first (at draw 3356): chosen for that edge case, and then every chain must keep
+    its zero-probability units off and all log weights must be equal (a unit turned on would add
+    200 or 50 to its chain's weight).
+    """
+    if unit == "visible":  # base logits -200 (probability 0 in float32); 4 x 1024 start draws
+        model, base, betas = BernoulliRBM(1024, 1, dtype=torch.float32), np.full(1024, -200.0), [0.0, 1.0]
+        with torch.no_grad():
+            model.weight.zero_()
+    else:  # hidden inputs -1e4 (probability 0 at beta 0.5); 4 x 1024 hidden draws after 4 starts
+        model, base, betas = BernoulliRBM(1, 1024, dtype=torch.float32), [-200.0], [0.0, 0.5, 1.0]
+        with torch.no_grad():
+            model.weight.fill_(600.0)  # one hidden unit on would make p(v = 1) = sigmoid(150) = 1
+            model.hidden_bias.fill_(-1e4)
+            model.visible_bias.fill_(-100.0)
+    log_w = ais(model, n_chains=4, betas=betas, base=base, seed=1194).info["log_weights"]
+    assert np.all(log_w == log_w[0]), log_w
 
 
 # ---------------------------------------------------------------------------- errors

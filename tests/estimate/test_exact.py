@@ -14,6 +14,7 @@ References:
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -200,3 +201,151 @@ def test_progress_bar(capsys):
     est = exact_log_partition(random_rbm(4, 8), chunk_size=16, progress=True)
     assert est.log_z == pytest.approx(rbm_brute_log_z(numpy_params(random_rbm(4, 8))), rel=1e-12)
     assert "exact log Z" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------- chunks, info, progress
+
+
+@pytest.mark.parametrize(
+    "n_visible, n_hidden, layer, chunk_size, k, chunk, split",
+    [
+        (6, 3, None, None, 3, 8, [0, 3]),  # small: all 2^k configurations in one chunk
+        (6, 3, "visible", None, 6, 64, [0, 6]),  # the layer asked for, not the smaller one
+        (10, 10, None, 1, 10, 1, [10, 0]),  # never more configurations at once than chunk_size
+        (10, 10, None, 7, 10, 6, [9, 1]),  # 3 rows x a table of 2^1
+        (10, 10, "visible", 256, 10, 256, [6, 4]),  # 2^4 rows x a table of 2^4
+        (10, 10, None, 1000, 10, 992, [6, 4]),  # 62 rows x 2^4 (floor(log2 1000) = 9)
+    ],
+)
+def test_bernoulli_layer_chunks_and_split(n_visible, n_hidden, layer, chunk_size, k, chunk, split):
+    """info reports the enumerated layer (the one asked for), n_samples = 2^k, and the chunking: at
+    most chunk_size configurations at once, made of nb rows of high bits times a table of all 2^j
+    low-bit configurations, j = floor(log2(chunk_size)) // 2 (the table about the square root of
+    the chunk, as the module docstring describes); log Z is exact either way (NumPy hidden sum)."""
+    model = random_rbm(n_visible, n_hidden, scale=0.5, seed=k)
+    est = exact_log_partition(model, layer=layer, chunk_size=chunk_size)
+    assert (est.info["layer"], est.n_samples) == (layer or "hidden", 2**k)
+    assert (est.info["chunk_size"], est.info["split"]) == (chunk, split)
+    assert isinstance(est.info["chunk_size"], int)
+    assert est.log_z == pytest.approx(rbm_log_z(numpy_params(model)), rel=1e-12)
+
+
+def test_default_chunk_of_a_very_wide_layer_is_one_configuration():
+    """By default a chunk holds about 2^22 (configuration x summed-out unit) elements, and at least
+    one configuration: with 2^21 + 1 summed-out units that is one configuration per chunk, not two
+    (2^22 + 2 elements). log Z = logaddexp(S(b), a + S(b + W)), S = sum of softplus."""
+    model = BernoulliRBM(1, 2**21 + 1, seed=0)
+    est = exact_log_partition(model)
+    assert (est.info["layer"], est.info["chunk_size"], est.n_samples) == ("visible", 1, 2)
+    a, b, w = model.visible_bias.item(), model.hidden_bias.detach().numpy(), model.weight.detach().numpy()[0]
+    ref = np.logaddexp(np.logaddexp(0, b).sum(), a + np.logaddexp(0, b + w).sum())
+    assert est.log_z == pytest.approx(ref, rel=1e-12)
+
+
+def test_gaussian_float32_model_is_enumerated_in_float64():
+    """A float32 Gaussian-Bernoulli model's parameters are widened to float64 before anything is
+    computed (module docstring: "enumerated in float64"): log Z agrees with the float64 reference of
+    the same float32 parameters to 1e-12 (observed 1e-16; float32 arithmetic would be off by ~1e-7).
+    info and n_samples as documented; a small model is one chunk of all 2^k configurations."""
+    model = gaussian_rbm(3, 5, sigma=[0.5, 1.0, 2.0], scale=0.7, seed=5).to(torch.float32)
+    est = exact_log_partition(model)
+    assert est.log_z == pytest.approx(rbm_log_z(numpy_params(model)), rel=1e-12)
+    assert est.n_samples == 2**5
+    assert est.info.keys() == {"layer", "kernel", "chunk_size", "seconds"}
+    assert (est.info["layer"], est.info["kernel"]) == ("hidden", "gaussian-quadratic")
+    assert est.info["chunk_size"] == 32
+
+
+def test_gaussian_default_chunk_for_many_hidden_units():
+    """With 19 hidden units (2^19 configurations) the default chunk is 2^22 / 16 = 2^18 rows, two
+    chunks; W = 0 gives the closed form log Z = (n_v / 2) log 2 pi + sum log sigma + sum softplus(b)."""
+    model = gaussian_rbm(2, 19, sigma=[0.5, 2.0], seed=6)
+    with torch.no_grad():
+        model.weight.zero_()
+    est = exact_log_partition(model)
+    b = model.hidden_bias.detach().numpy()
+    closed = math.log(2 * math.pi) + math.log(0.5 * 2.0) + np.logaddexp(0, b).sum()
+    assert est.log_z == pytest.approx(closed, rel=1e-13)
+    assert (est.info["chunk_size"], est.n_samples) == (2**18, 2**19)
+
+
+@pytest.mark.parametrize("model", [random_rbm(4, 8), gaussian_rbm(2, 3, sigma=1.0)], ids=["bern", "gauss"])
+def test_progress_bar_only_when_asked(model, capsys):
+    """No bar by default; progress=True draws one labelled "exact log Z" counting chunks."""
+    exact_log_partition(model)
+    assert capsys.readouterr().err == ""
+    exact_log_partition(model, chunk_size=2, progress=True)
+    assert re.search(r"(?:^|\r)exact log Z: +100%.*[0-9?](?:chunk/s|s/chunk)\]", capsys.readouterr().err)
+
+
+LAYER = r"^The 'layer' parameter of exact_log_partition must be "
+
+
+@pytest.mark.parametrize(
+    "model, layer, match",
+    [
+        (BernoulliRBM(3, 2), "both", LAYER + r"'hidden', 'visible' or None\. Got 'both' instead\.$"),
+        (GaussianBernoulliRBM(2, 2), "visible",
+         LAYER + r"'hidden' \(the visibles of a GaussianBernoulliRBM are real and are integrated out\)\. "
+                 r"Got 'visible' instead\.$"),
+        (GaussianBernoulliRBM(2, 33), None,
+         r"^exact_log_partition would enumerate 2\^33 configurations of the hidden layer; at most"),
+    ],
+    ids=["layer", "gaussian-layer", "gaussian-size"],
+)
+def test_error_messages_in_full(model, layer, match):
+    """Errors name the function and the argument (or layer) and show the value that came."""
+    with pytest.raises(ValueError, match=match):
+        exact_log_partition(model, layer=layer)
+
+
+@pytest.mark.parametrize(
+    "dtype, bias, n_hidden, work",
+    [
+        (torch.float64, 300.0, 10, "float64"),  # 2 factors e^300 per group: e^600 < e^709.8
+        (torch.float64, math.log(math.e - 1), 710, "float64"),  # factors e: 708 per group (e^710 overflows)
+        (torch.float32, 10.0, 20, "float32"),  # 8 factors e^10 fit a float32 product: used
+        (torch.float32, 10.9, 20, "float32"),  # 8 factors e^10.9 = e^87.2 < e^87.72, so still float32
+        (torch.float32, 11.0, 20, "float64"),  # only 7 fit: products in float64
+    ],
+)
+def test_factorised_products_stay_finite_at_the_bound(dtype, bias, n_hidden, work):
+    """With W = 0 and every hidden bias b, every factor 1 + e^z of the factorised kernel sits at its
+    bound at once. Groups must be small enough that no product overflows (largest float / e), but
+    they are as large as that allows, and float32 products are used only when 8 factors fit a group.
+    log Z = log 2 + n_hidden softplus(b) (one visible unit, bias 0)."""
+    model = BernoulliRBM(1, n_hidden, dtype=dtype)
+    with torch.no_grad():
+        model.weight.zero_()
+        model.visible_bias.zero_()
+        model.hidden_bias.fill_(bias)
+    est = exact_log_partition(model)
+    b = numpy_params(model)["hidden_bias"][0]  # the stored (rounded) bias
+    assert (est.info["kernel"], est.info["work_dtype"]) == ("factorised", work)
+    rel = 1e-12 if dtype == torch.float64 else 1e-6  # float32: observed 4e-8
+    assert est.log_z == pytest.approx(math.log(2) + n_hidden * np.logaddexp(0, b), rel=rel)
+
+
+def test_kernel_choice_uses_the_exact_bound():
+    """The bound of |z| that sizes the groups is summed in float64 from the float32 weights: here
+    it is 8 + y = 10.96533751 (exact), just below the largest bound at which 8 factors fit a
+    float32 product (10.96533759); summed in float32 it would round up to 10.96533775 and the
+    products would be done in float64 instead."""
+    model = BernoulliRBM(2, 3, dtype=torch.float32)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[8.0] * 3, [2.9653375148773193] * 3]))
+        model.visible_bias.zero_()
+        model.hidden_bias.zero_()
+    est = exact_log_partition(model)
+    assert (est.info["layer"], est.info["kernel"]) == ("visible", "factorised")
+    assert est.info["work_dtype"] == "float32"
+    assert est.log_z == pytest.approx(rbm_brute_log_z(numpy_params(model)), rel=1e-6)
+
+
+def test_more_chunks_than_are_folded_at_once():
+    """4096 chunks of one configuration: the per-chunk log-sum-exps are folded into one (the module
+    keeps at most 4096) and log Z is still exact (NumPy hidden sum, Cho et al. 2011)."""
+    model = gaussian_rbm(2, 12, sigma=[0.7, 1.3], scale=0.5, seed=7)
+    est = exact_log_partition(model, chunk_size=1)
+    assert est.info["chunk_size"] == 1
+    assert est.log_z == pytest.approx(rbm_log_z(numpy_params(model)), rel=1e-12)

@@ -9,6 +9,8 @@ bounds, a Gaussian false-failure probability of 6e-5 per check).
 
 import itertools
 import math
+import os
+import re
 import warnings
 
 import numpy as np
@@ -16,6 +18,7 @@ import pytest
 import torch
 from scipy.special import logsumexp
 
+from freeenergy.estimate import likelihood as likelihood_module
 from freeenergy.estimate._result import Estimate
 from freeenergy.estimate.ais import ais, default_betas, reverse_ais
 from freeenergy.estimate.exact import exact_log_partition
@@ -25,8 +28,10 @@ from freeenergy.estimate.likelihood import (
     LogLikelihood,
     bracket,
     log_likelihood,
+    raise_log_likelihood,
 )
 from freeenergy.models import BernoulliRBM, GaussianBernoulliRBM
+from references import numpy_params, rbm_free_energy
 
 
 def random_rbm(n_visible, n_hidden, scale, seed):
@@ -184,8 +189,6 @@ def test_errors(model_and_data):
 def test_raise_is_conservative_for_data_that_are_not_model_samples():
     """RAISE (Burda et al. 2015) stays below the exact log-likelihood on uniform random rows
     under a strongly coupled model, and below reverse AIS's log Z-based value (Jensen)."""
-    from freeenergy.estimate.likelihood import raise_log_likelihood
-
     rbm = BernoulliRBM(16, 8, seed=3)
     with torch.no_grad():
         rbm.weight.mul_(300)  # weights of scale 3
@@ -198,3 +201,150 @@ def test_raise_is_conservative_for_data_that_are_not_model_samples():
         assert low.mean < exact  # measured gap ~0.67 nats, noise ~0.02
         assert low.mean <= via_log_z
         assert low.n == 300 and low.lower == low.mean == low.upper
+
+
+# ---------------------------------------------------------------------------- pinned details
+# Documented behaviour the tests above leave open: the "given" Estimate of a plain log Z, ddof = 1
+# from two examples on, float64 averaging, bracket's warning boundaries and messages, the
+# "Got VALUE" part of the error messages, and RAISE's formula, defaults and error messages.
+
+
+def minus_free_energy(model, v):
+    """-F(v) in float64 by the closed-form NumPy reference (tests/references.py)."""
+    return -rbm_free_energy(numpy_params(model), np.asarray(v, dtype=np.float64))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_plain_log_z_and_few_examples(model_and_data, n):
+    """A plain log Z becomes Estimate(value, 0, value, value, "given", 0) (no samples went into it);
+    per_sample_std is the ddof = 1 standard deviation from two examples on, and 0 for one."""
+    model, data = model_and_data
+    ll = log_likelihood(model, data[:n], 7.5)
+    neg_f = minus_free_energy(model, data[:n])
+    assert (ll.log_z.log_z, ll.log_z.stderr, ll.log_z.lower, ll.log_z.upper) == (7.5, 0.0, 7.5, 7.5)
+    assert (ll.log_z.method, ll.log_z.n_samples, ll.n) == ("given", 0, n)
+    assert ll.mean == pytest.approx(neg_f.mean() - 7.5, abs=1e-12)
+    std = neg_f.std(ddof=1) if n > 1 else 0.0
+    assert ll.per_sample_std == pytest.approx(std, rel=1e-12)
+    assert ll.stderr == pytest.approx(std / math.sqrt(n), rel=1e-12)
+
+
+def test_float32_model_is_averaged_in_float64():
+    """The free energies of a float32 model are averaged in float64: a float32 mean of these 1000
+    values is off by ~6e-7, the float64 one by ~1e-15 (the tolerance is 1e-11)."""
+    model = BernoulliRBM(10, 5, dtype=torch.float32)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0, 2, generator=torch.Generator().manual_seed(0))
+    data = (torch.rand(1000, 10, generator=torch.Generator().manual_seed(1)) < 0.5).float()
+    # the model's own float32 free energies, widened: the test is about the averaging only
+    neg_f = -model.free_energy(data).detach().numpy().astype(np.float64)
+    ll = log_likelihood(model, data, 3.0)
+    assert ll.mean == pytest.approx(neg_f.mean() - 3.0, abs=1e-11)
+    assert ll.per_sample_std == pytest.approx(neg_f.std(ddof=1), abs=1e-11)
+
+
+FWD = Estimate(10.0, 0.3, 9.1, 10.9, "ais", 100)  # with a reverse stderr of 0.4: sigma = 0.5 exactly
+
+
+@pytest.mark.parametrize(("rev_log_z", "max_gap", "message"), [
+    (8.5, 1.0, None),  # forward exceeds reverse by exactly 3 sigma = 1.5: not "more than"
+    (8.25, 1.0, r"Forward AIS log Z \(10.0000\) exceeds reverse AIS log Z \(8.2500\) by 1.75 nats, "
+                r"more than 3 combined standard deviations \(3 sigma = 1.5\)"),  # 3.5 sigma
+    (11.0, 1.0, None),  # gap exactly max_gap: not "> max_gap"
+    (11.25, 1.0, r"Reverse and forward AIS log Z differ by 1.25 nats \(> max_gap = 1\)"),
+    (12.0, 1.5, r"differ by 2 nats \(> max_gap = 1.5\)"),
+])
+def test_bracket_warning_boundaries_and_contents(model_and_data, rev_log_z, max_gap, message):
+    """bracket warns when forward - reverse > 3 sigma or reverse - forward > max_gap (strictly, as
+    documented); the BracketWarning carries both log Z and sigma and points at the caller's line,
+    not at the library."""
+    model, data = model_and_data
+    rev = Estimate(rev_log_z, 0.4, rev_log_z - 1.2, rev_log_z + 1.2, "reverse_ais", 100)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        bracket(model, data[:5], forward=FWD, reverse=rev, max_gap=max_gap)
+    if message is None:
+        assert rec == []
+        return
+    assert len(rec) == 1 and rec[0].category is BracketWarning
+    assert re.search(message, str(rec[0].message))
+    w = rec[0].message
+    assert (w.forward_log_z, w.reverse_log_z, w.sigma) == (10.0, rev_log_z, 0.5)
+    assert os.path.realpath(rec[0].filename) != os.path.realpath(likelihood_module.__file__)
+
+
+REV = Estimate(10.2, 0.1, 9.9, 10.5, "reverse_ais", 100)
+
+
+@pytest.mark.parametrize(("function", "kwargs", "match"), [
+    (bracket, {"reverse": Estimate(10.2, 0.1, 9.9, 10.5, "ais", 100)},
+     r"The 'reverse' parameter of bracket got an Estimate from ais; pass the result of ais as"),
+    (bracket, {"reverse": 10.2}, r"'reverse' parameter of bracket must be an Estimate\. Got 10\.2 instead"),
+    (bracket, {"forward": Estimate(math.nan, 0.1, 0, 1, "ais", 100)},
+     r"parameter of bracket must be an Estimate with a finite log_z\. Got nan instead"),
+    (bracket, {"max_gap": "1"}, r"'max_gap' parameter of bracket must be a finite real number\. Got '1'"),
+    (bracket, {"max_gap": -0.5}, r"'max_gap' parameter of bracket must be a number > 0 or None\. Got -0\.5 "),
+    (log_likelihood, {"log_z": Estimate(math.inf, 0, math.inf, math.inf, "exact", 1)},
+     r"The 'log_z' parameter of log_likelihood must be an Estimate with a finite log_z\. Got inf instead"),
+])
+def test_error_messages_name_argument_and_value(model_and_data, function, kwargs, match):
+    """Errors name the argument and the function and show the value that came (DESIGN.md sec. 3)."""
+    model, data = model_and_data
+    defaults = {"forward": FWD, "reverse": REV} if function is bracket else {}
+    with pytest.raises(ValueError, match=match):
+        function(model, data, **(defaults | kwargs))
+
+
+@pytest.mark.parametrize("n", [1, 2, 7])
+@pytest.mark.parametrize("other_base_data", [False, True])
+def test_raise_is_free_energy_plus_reverse_log_weight(n, other_base_data):
+    """RAISE (Burda et al. 2015): log p^(v_i) = -F(v_i) + log w_i - log Z_0 with the weights of the
+    reverse-AIS chains that reverse_ais runs with the same seed, and Z_0 closed-form,
+    sum_i softplus(a0_i) + n_hidden log 2 with a0 = logit(0.95 mean + 0.025) of base_data (default:
+    the data). mean, ddof = 1 std (0 for one example) and stderr = std / sqrt(n)."""
+    model = random_rbm(6, 3, 1.0, 2)
+    data = model.sample(n, steps=20, seed=0)
+    base_data = np.array([[1, 0, 0, 1, 1, 0], [1, 1, 0, 0, 1, 0], [1, 0, 1, 0, 0, 0]], dtype=float)
+    betas = default_betas(30)
+    ll = raise_log_likelihood(model, data, betas=betas, seed=4,
+                              base_data=base_data if other_base_data else None)
+    rate = (base_data if other_base_data else data.numpy()).mean(0) * 0.95 + 0.025
+    assert ll.log_z.info["base_bias"] == pytest.approx(np.log(rate / (1 - rate)), abs=1e-12)
+    log_z0 = np.logaddexp(0.0, ll.log_z.info["base_bias"]).sum() + 3 * math.log(2)
+    log_w = ll.log_z.info["log_weights"]
+    log_p = minus_free_energy(model, data) + log_w - log_z0
+    assert (ll.n, ll.log_z.method, ll.log_z.n_samples, log_w.shape) == (n, "reverse_ais", n, (n,))
+    assert ll.mean == pytest.approx(log_p.mean(), abs=1e-12)
+    assert ll.lower == ll.mean == ll.upper
+    std = log_p.std(ddof=1) if n > 1 else 0.0
+    assert ll.per_sample_std == pytest.approx(std, rel=1e-12)
+    assert ll.stderr == pytest.approx(std / math.sqrt(n), rel=1e-12)
+    if not other_base_data:  # the same chains as reverse_ais with the same seed
+        assert np.array_equal(log_w, reverse_ais(model, data, betas=betas, seed=4).info["log_weights"])
+
+
+def test_raise_progress_bar(capsys):
+    """No progress bar by default; progress=True shows one labelled raise_log_likelihood."""
+    model = random_rbm(6, 3, 1.0, 2)
+    data = model.sample(4, steps=20, seed=0)
+    raise_log_likelihood(model, data, betas=default_betas(10), seed=0)
+    assert capsys.readouterr().err == ""
+    raise_log_likelihood(model, data, betas=default_betas(10), seed=0, progress=True)
+    assert "raise_log_likelihood" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("change", "error", "match"), [
+    ({"model": None}, TypeError, "The 'model' parameter of raise_log_likelihood must be a"),
+    ({"data": np.full((2, 6), 0.5)}, ValueError, "'data' parameter of raise_log_likelihood must hold 0/1"),
+    ({"betas": [0.0, 0.5]}, ValueError, "The 'betas' parameter of raise_log_likelihood must be a strictly"),
+    ({"seed": -1}, ValueError, "The 'seed' parameter of raise_log_likelihood must be an int >= 0"),
+    ({"progress": 1}, ValueError, "The 'progress' parameter of raise_log_likelihood must be a bool"),
+    ({"smoothing": 0}, ValueError, r"'smoothing' parameter of raise_log_likelihood must be a number in \(0"),
+])
+def test_raise_error_messages_name_raise_log_likelihood(change, error, match):
+    """Every argument error of raise_log_likelihood names it, whichever helper checks the argument."""
+    arguments = {"model": random_rbm(6, 3, 1.0, 2), "data": np.zeros((2, 6)), "betas": default_betas(10),
+                 "seed": 0} | change
+    with pytest.raises(error, match=match):
+        raise_log_likelihood(arguments.pop("model"), arguments.pop("data"), **arguments)
