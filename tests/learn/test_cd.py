@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import time
 
 import numpy as np
 import pytest
@@ -127,6 +129,57 @@ def test_frozen_parameter_is_not_trained(small):
     before = rbm.hidden_bias.detach().clone()
     train_rbm(rbm, small, epochs=2, batch_size=10, seed=0, exact_every=0)
     assert torch.equal(rbm.hidden_bias.detach(), before)
+
+
+def test_documented_defaults(small, capsys):
+    """With only a seed given, ``train_rbm`` runs the defaults of its signature: CD-1, 10 epochs,
+    batches of 100 rows, lr 0.01, momentum 0.5, no weight decay, exact monitors every epoch and
+    no progress bar; they are recorded in ``history.arguments``."""
+    history = train_rbm(BernoulliRBM(10, 4, seed=0), small, seed=0)
+    assert history.arguments == {"method": "cd", "k": 1, "batch_size": 100, "lr": 0.01, "momentum": 0.5,
+                                 "weight_decay": 0.0, "seed": 0, "dynamic_binarization": False,
+                                 "epochs": 10, "n_train": 60, "exact_every": 1}
+    assert history.epoch.tolist() == list(range(11)) and np.isfinite(history.log_z).all()
+    assert capsys.readouterr().err == ""
+
+
+def test_exact_monitors_every_exact_every_epochs_and_at_the_end(small):
+    """``exact_every=2`` over 3 epochs: exact log Z (and log-likelihoods) at epochs 0, 2 and the
+    last one, 3; NaN at epoch 1."""
+    history = train_rbm(BernoulliRBM(10, 4, seed=0), small, epochs=3, batch_size=30, seed=0,
+                        exact_every=2, test_data=small[:20])
+    for name in ("log_z", "train_log_likelihood", "test_log_likelihood"):
+        assert np.isfinite(getattr(history, name)).tolist() == [True, False, True, True], name
+
+
+def test_timings_are_wall_times(small):
+    """``seconds`` (updates) and ``monitor_seconds`` (diagnostics) are positive durations that
+    add up to no more than the call took."""
+    start = time.perf_counter()
+    history = train_rbm(BernoulliRBM(10, 4, seed=0), small, epochs=2, batch_size=10, seed=0)
+    elapsed = time.perf_counter() - start
+    assert (history.seconds[1:] > 0).all() and (history.monitor_seconds > 0).all()
+    assert history.seconds.sum() + history.monitor_seconds.sum() <= elapsed
+
+
+@pytest.fixture
+def two_threads():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.mark.parametrize(("batch_size", "threads"), [(2**20, 2), (2**20 - 1, 1)])
+def test_small_steps_train_on_one_thread(two_threads, batch_size, threads):
+    """The step's largest product, ``batch_size x n_visible x n_hidden`` multiply-adds, decides
+    (freeenergy._threads: one thread below 2^23); 2^20 x 2 x 4 = 2^23 keeps the pool. The caller's
+    thread count comes back afterwards."""
+    seen = []
+    data = (np.random.default_rng(0).random((20, 2)) < 0.5) * 1.0
+    train_rbm(BernoulliRBM(2, 4, seed=0), data, epochs=1, batch_size=batch_size, seed=0, exact_every=0,
+              callbacks=[lambda *args: seen.append(torch.get_num_threads())])
+    assert seen == [threads] and torch.get_num_threads() == 2
 
 
 # ---------------------------------------------------------------------------- reproducibility
@@ -266,6 +319,35 @@ def test_exploding_weights_warn_with_the_epoch(digits):
               explosion=None)
 
 
+def test_explosion_warning_reports_the_current_beta_eff(small):
+    """A warning raised at epoch 2 quotes that epoch's beta_eff (not an earlier row's)."""
+    def inflate(epoch, model, history):
+        if epoch == 1:
+            with torch.no_grad():
+                model.weight.fill_(10.0)
+    with pytest.warns(TrainingWarning) as record:
+        history = train_rbm(BernoulliRBM(10, 4, seed=0), small, epochs=2, batch_size=30, seed=0,
+                            exact_every=0, explosion=ExplosionRule(max_weight=5.0), callbacks=[inflate])
+    beta = f"{history.beta_eff[2]:.4g}"
+    assert history.beta_eff[2] > 10 > history.beta_eff[1]
+    expected = (r"Weights are exploding at epoch 2 of train_rbm: max \|W\| = \S+ exceeds 5 \(beta_eff = "
+                + re.escape(beta) + r"\)\. Lower 'lr' \(0\.01\) or add 'weight_decay'\.")
+    assert len(record) == 1 and re.fullmatch(expected, str(record[0].message))
+
+
+def test_non_finite_parameter_is_named(small):
+    """A weight spoiled between epochs (here by a callback) is named when the next update sees it."""
+    def spoil(epoch, model, history):
+        if epoch == 1:
+            with torch.no_grad():
+                model.weight.fill_(math.inf)
+    with pytest.raises(TrainingError) as info:
+        train_rbm(BernoulliRBM(10, 4, seed=0), small, epochs=3, batch_size=10, seed=0, callbacks=[spoil])
+    assert info.value.quantity == "parameter 'weight'"
+    assert "epoch 2 of train_rbm: parameter 'weight' became NaN or infinite (detected in batch 1)" in str(
+        info.value)
+
+
 def test_explosion_rule():
     rule = ExplosionRule(max_weight=math.inf, growth=2.0, patience=3)
     assert rule.check([1, 3, 7, 15], [0.1] * 4).startswith("beta_eff grew by more than x2")
@@ -305,8 +387,13 @@ def test_history_is_frozen_and_json_ready(small):
 
 
 def test_progress_bar(small, capsys):
-    train_rbm(BernoulliRBM(10, 4, seed=0), small, epochs=1, batch_size=10, seed=0, progress=True)
-    assert "train_rbm" in capsys.readouterr().err
+    """The bar counts the 6 batches and shows the epoch, the mean free energy (4 digits) and
+    beta_eff (3 digits) as its postfix."""
+    history = train_rbm(BernoulliRBM(10, 4, seed=0), small, epochs=1, batch_size=10, seed=0, progress=True)
+    err = capsys.readouterr().err
+    assert "train_rbm" in err
+    postfix = f"F={history.train_free_energy[-1]:.4g}, beta_eff={history.beta_eff[-1]:.3g}, epoch=1]"
+    assert "| 6/6 [" in err and f"batch/s, {postfix}" in err
 
 
 # ---------------------------------------------------------------------------- argument errors
@@ -326,6 +413,9 @@ def test_progress_bar(small, capsys):
         ({"exact_every": -1}, "The 'exact_every' parameter of train_rbm must be an int >= 0"),
         ({"callbacks": [1]}, "The 'callbacks' parameter of train_rbm must be an iterable of callables"),
         ({"checkpoint": 3}, "The 'checkpoint' parameter of train_rbm must be a path"),
+        ({"resume": 3}, "The 'resume' parameter of train_rbm must be a path (str or os.PathLike) or None. "
+                        "Got 3 instead."),
+        ({"quiet": "no"}, "The 'quiet' parameter of train_rbm must be a bool. Got 'no' instead."),
         ({"explosion": 2.0}, "The 'explosion' parameter of train_rbm must be an ExplosionRule or None"),
         ({"progress": 1}, "The 'progress' parameter of train_rbm must be a bool"),
         ({"test_data": np.zeros((3, 9))}, r"The 'test_data' parameter of train_rbm must have shape (n, 10)"),

@@ -18,6 +18,10 @@ of tests/references.py) is written from the papers:
   sections 9-10, and the ``train_rbm`` docstring: ``u <- momentum u + lr (g - weight_decay W)``,
   ``theta <- theta + u``, the decay on ``W`` only.
 
+The epoch loops (``train_rbm``, and ``run_epoch`` behind freeenergy.sklearn) must also report
+the reference's reconstruction error, and name the batch and the quantity (a parameter, or the
+overflowing unit inputs of a model with finite parameters) when a NaN or inf appears.
+
 Torch is only the random-number source: ``Replay`` (tests/torch_helpers.py) clones the trainer's
 generator and makes the same sampling calls in the same order (uniforms ``u < p`` for the
 hand-written Bernoulli kernel, ``torch.bernoulli`` / ``torch.randn`` for the model samplers behind
@@ -37,15 +41,15 @@ import numpy as np
 import pytest
 import torch
 
+from freeenergy.learn import TrainingError, train_rbm
 from freeenergy.learn import _kernels as K
-from freeenergy.learn import train_rbm
 from freeenergy.models import BernoulliRBM, GaussianBernoulliRBM
 from references import (
-    cd_train,
     cd_update,
     central_differences,
     numpy_params,
     rbm_free_energy,
+    rbm_hidden_probs,
     rbm_minus_free_energy_gradient,
 )
 from torch_helpers import Replay
@@ -80,6 +84,28 @@ def assert_parameters(model, expected: dict, tol: float, when: str) -> None:
     for name, p in model.named_parameters():
         np.testing.assert_allclose(p.detach().double().numpy(), expected[name], rtol=0, atol=tol,
                                    err_msg=f"{name} after {when}")
+
+
+def reference_run(P: dict, data: np.ndarray, trained, replay, *, epochs: int, method: str, batch_size: int,
+                  uniforms: bool, **hyper):
+    """``epochs`` shuffled passes of :func:`cd_update` over ``data`` (the epoch loop of
+    ``train_rbm`` and ``run_epoch``): PCD chains start at ``h ~ p(h | v)`` of ``batch_size`` random
+    rows; each epoch draws a permutation and updates once per batch (the last one smaller).
+    Returns the parameters, the chains and each epoch's reconstruction error per visible unit
+    (the summed squared errors over ``n * n_visible``)."""
+    u = {n: np.zeros_like(P[n]) for n in trained}
+    chains, recon = None, []
+    if method == "pcd":
+        rows = replay.randint(len(data), batch_size)
+        chains = replay.torch_bernoulli(rbm_hidden_probs(P, data[rows]))
+    for _ in range(epochs):
+        perm, total = replay.randperm(len(data)), 0.0
+        for start in range(0, len(data), batch_size):
+            P, u, chains, r = cd_update(P, u, data[perm[start:start + batch_size]], chains, replay,
+                                        uniforms=uniforms, **hyper)
+            total += r
+        recon.append(total / data.size)
+    return P, chains, recon
 
 
 # ---------------------------------------------------------------------------- tests
@@ -161,11 +187,128 @@ def test_train_rbm_runs_the_reference_updates(kind, method, tmp_path):
     p = numpy_params(model)
     hyper = {"k": 2, "lr": 0.1, "momentum": 0.6, "weight_decay": 0.1}
     path = tmp_path / "run.ckpt"
-    train_rbm(model, data, method=method, epochs=2, batch_size=4, seed=3, exact_every=0,
-              explosion=None, checkpoint=path, **hyper)
+    history = train_rbm(model, data, method=method, epochs=2, batch_size=4, seed=3, exact_every=0,
+                        explosion=None, checkpoint=path, **hyper)
     trained = [n for n, t in model.named_parameters() if t.requires_grad]
-    expected, chains = cd_train(p, data, trained, Replay.seeded(3), epochs=2, method=method, batch_size=4,
-                                uniforms=kind == "bernoulli", **hyper)
+    expected, chains, recon = reference_run(p, data, trained, Replay.seeded(3), epochs=2, method=method,
+                                            batch_size=4, uniforms=kind == "bernoulli", **hyper)
     assert_parameters(model, expected, 1e-12, "two epochs")
     saved = torch.load(path, weights_only=True)["chains"]
     np.testing.assert_array_equal(None if saved is None else saved.numpy(), chains)
+    np.testing.assert_allclose(history.reconstruction_error[1:], recon, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("kind", ["bernoulli", "gaussian"])
+@pytest.mark.parametrize("method", ["cd", "pcd"])
+def test_run_epoch_runs_the_reference_updates(kind, method):
+    """``run_epoch`` (the epoch loop of freeenergy.sklearn) with the kernel of the model's type:
+    two epochs on 9 rows in batches of 4 give the reference parameters and chains, and each
+    returns the mean squared reconstruction error per visible unit (float64 accumulation:
+    observed agreement ~1e-16, tolerance 1e-12)."""
+    rng = np.random.default_rng(2)  # fixed seeds, not chosen to pass
+    model = make_model(kind, torch.float64, rng)
+    data = make_data(kind, 9, torch.float64, rng)
+    p = numpy_params(model)
+    cfg = K.Config(method, 2, 4, 0.1, 0.6, 0.1)
+    state = K.init_state(model, torch.from_numpy(data), cfg, torch.Generator().manual_seed(4))
+    recon = [K.run_epoch(model, torch.from_numpy(data), cfg, state) for _ in range(2)]
+    trained = [n for n, t in model.named_parameters() if t.requires_grad]
+    expected, chains, expected_recon = reference_run(
+        p, data, trained, Replay.seeded(4), epochs=2, method=method, batch_size=4,
+        uniforms=kind == "bernoulli", k=2, lr=0.1, momentum=0.6, weight_decay=0.1)
+    assert_parameters(model, expected, 1e-12, "two epochs")
+    np.testing.assert_allclose(recon, expected_recon, rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(None if state.chains is None else state.chains.numpy(), chains)
+
+
+@pytest.mark.parametrize("method", ["cd", "pcd"])
+def test_train_rbm_and_run_epoch_make_the_same_updates(method):
+    """``train_rbm`` and ``run_epoch`` (freeenergy.sklearn) run one implementation of CD / PCD:
+    from one seed they give bit-identical parameters and reconstruction errors, so both use the
+    hand-written Bernoulli kernel (the generic autograd kernel differs in the last bits)."""
+    rng = np.random.default_rng(3)  # fixed seeds, not chosen to pass
+    a = make_model("bernoulli", torch.float64, rng)
+    b = make_model("bernoulli", torch.float64, np.random.default_rng(3))
+    data = make_data("bernoulli", 9, torch.float64, rng)
+    history = train_rbm(a, data, method=method, k=2, epochs=2, batch_size=4, lr=0.1, momentum=0.6,
+                        weight_decay=0.1, seed=5, exact_every=0, explosion=None)
+    cfg = K.Config(method, 2, 4, 0.1, 0.6, 0.1)
+    state = K.init_state(b, torch.from_numpy(data), cfg, torch.Generator().manual_seed(5))
+    recon = [K.run_epoch(b, torch.from_numpy(data), cfg, state) for _ in range(2)]
+    assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters(), strict=True))
+    assert history.reconstruction_error[1:].tolist() == recon
+
+
+def overflowing_gaussian_rbm():
+    """Finite parameters whose unit inputs overflow: with ``v = 0`` every hidden unit is on
+    (``sigmoid(50) = 1`` in float64), the visible means ``a + W h`` are +inf and -inf, and the
+    third hidden unit's input from such a ``v`` is inf - inf = NaN, which ``torch.bernoulli``
+    refuses with a RuntimeError."""
+    model = GaussianBernoulliRBM(2, 3, seed=0)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[1e308, 1e308, 1.0], [-1e308, -1e308, 1.0]], dtype=torch.float64))
+        model.hidden_bias.fill_(50.0)
+        model.visible_bias.zero_()
+    return model
+
+
+@pytest.mark.parametrize(
+    ("case", "batch_size", "batch", "quantity"),
+    [
+        ("decay overflow", 4, 1, "parameter 'weight'"),  # the next batch's reconstruction is NaN
+        ("decay overflow", 9, 0, "parameter 'weight'"),  # one batch: the end-of-epoch scan
+        ("unit inputs", 4, 0, "the reconstruction (unit inputs overflowed)"),  # parameters finite
+    ],
+)
+def test_run_epoch_reports_where_it_diverged(case, batch_size, batch, quantity):
+    """``Diverged`` carries the 0-based batch where a NaN or inf was detected and what to blame:
+    the first non-finite parameter, or the unit inputs when every parameter is finite. ``lr *
+    weight_decay`` = 1e310 overflows, so the first update makes ``W`` infinite."""
+    if case == "unit inputs":
+        model, data = overflowing_gaussian_rbm(), np.zeros((9, 2))
+        cfg = K.Config("cd", 2, batch_size, 0.1, 0.0, 0.0)
+    else:
+        rng = np.random.default_rng(0)
+        model = make_model("bernoulli", torch.float64, rng)
+        data = make_data("bernoulli", 9, torch.float64, rng)
+        cfg = K.Config("cd", 1, batch_size, 1e10, 0.5, 1e300)
+    state = K.init_state(model, torch.from_numpy(data), cfg, torch.Generator().manual_seed(0))
+    with pytest.raises(K.Diverged) as info:
+        K.run_epoch(model, torch.from_numpy(data), cfg, state)
+    assert (info.value.batch, info.value.quantity) == (batch, quantity)
+
+
+def test_cd_step_turns_only_nan_failures_into_non_finite():
+    """``torch.bernoulli``'s RuntimeError on NaN probabilities (finite parameters whose inputs
+    overflow), or any RuntimeError once a parameter is NaN, becomes ``NonFinite`` and nothing is
+    updated; a RuntimeError of a kernel on a finite model is a real error and propagates."""
+    model = overflowing_gaussian_rbm()
+    cfg = K.Config("cd", 2, 2, 0.1, 0.5, 0.0)
+    v0 = torch.zeros((2, 2), dtype=torch.float64)
+    state = K.init_state(model, v0, cfg, torch.Generator().manual_seed(0))
+    before = numpy_params(model)
+    with pytest.raises(K.NonFinite):
+        K.cd_step(model, K._autograd_kernel, v0, state, cfg)
+    assert_parameters(model, before, 0.0, "a refused update")
+    assert all((u == 0).all() for u in state.velocity.values())
+
+    def broken(*args):
+        raise RuntimeError("an unrelated failure")
+    with pytest.raises(RuntimeError, match="an unrelated failure"):
+        K.cd_step(model, broken, v0, state, cfg)
+    with torch.no_grad():
+        model.visible_bias[0] = torch.nan
+    with pytest.raises(K.NonFinite):
+        K.cd_step(model, broken, v0, state, cfg)
+
+
+@pytest.mark.parametrize("k", [1, 2])  # k=1: an inf reconstruction; k=2: NaN hidden probabilities
+def test_train_rbm_blames_the_unit_inputs_when_parameters_are_finite(k):
+    """``train_rbm``'s error blames the overflowing unit inputs (not a parameter) when every
+    parameter is finite, and names the epoch and batch."""
+    with pytest.raises(TrainingError) as info:
+        train_rbm(overflowing_gaussian_rbm(), np.zeros((4, 2)), k=k, epochs=1, batch_size=2, seed=0,
+                  exact_every=0)
+    quantity = "the reconstruction (unit inputs overflowed)"
+    assert info.value.quantity == quantity
+    assert f"epoch 1 of train_rbm: {quantity} became NaN or infinite (detected in batch 1)" in str(info.value)
