@@ -127,3 +127,16 @@ def test_bad_input_is_named(grey):
         train_helmholtz(hm, grey, test_data=-grey, epochs=1, dynamic_binarization=True)
     with pytest.raises(ValueError, match="'dynamic_binarization' parameter of train_vae must be a bool"):
         train_vae(VAE(8, 2, seed=0), grey, epochs=1, dynamic_binarization="yes")
+
+
+def test_probabilities_zero_and_one_are_valid():
+    """The probabilities may touch both ends of [0, 1]: pixels with p = 0 or p = 1 are always 0 or
+    1, so a row of them is its own fixed draw, and the monitored -log p(x) (epoch 0, nothing
+    trained) is that of the row itself, by NumPy enumeration (observed agreement ~1e-16;
+    tolerance 1e-12)."""
+    rows = np.tile([0.0, 1.0, 0.0, 1.0], (10, 2))
+    hm = HelmholtzMachine((8, 2), seed=0)
+    h = train_helmholtz(hm, rows, test_data=rows[:2], epochs=0, iw_k=0, dynamic_binarization=True)
+    _, nll = enumerated(hm, torch.from_numpy(rows))
+    assert h.train_neg_log_likelihood[0] == pytest.approx(nll, abs=1e-12)
+    assert h.test_neg_log_likelihood[0] == pytest.approx(nll, abs=1e-12)

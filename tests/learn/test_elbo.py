@@ -6,12 +6,15 @@ weights (tests/references.py): H(q) = sum_j (1 + log 2 pi + log var_j) / 2 in cl
 
 import copy
 import math
+import re
+import time
 
 import numpy as np
 import pytest
 import torch
 
-from freeenergy.learn import TrainingError, VariationalHistory, load_checkpoint, train_vae
+from freeenergy.learn import TrainingError, VariationalHistory, load_checkpoint, loop, train_vae
+from freeenergy.learn.elbo import latent_rows
 from freeenergy.models import VAE
 from freeenergy.models.helmholtz import HelmholtzMachine
 from references import diag_normal_entropy, numpy_params, vae_encode, vae_log_joint
@@ -122,6 +125,22 @@ def test_nan_raises_training_error(data):
                   callbacks=[poison])
     assert info.value.epoch == 2 and info.value.history.epoch.tolist() == [0, 1]
     assert all(torch.isfinite(p).all() for p in vae.parameters())
+    # the non-finite loss is blamed on the poisoned parameter, and the advice names lr
+    assert info.value.quantity == "parameter 'encoder.0.weight'"
+    assert str(info.value).endswith("Lower 'lr' (0.01).")
+
+
+def test_infinite_loss_with_finite_parameters_blames_the_objective():
+    """Finite but huge Gaussian pixels (1e200) make -log p(x | z) overflow to +inf while every
+    parameter stays finite: the quantity blamed is the training objective, caught in batch 1
+    before any step."""
+    vae = VAE(4, 2, hidden=(3,), likelihood="gaussian", seed=0)
+    before = snapshot(vae)
+    with pytest.raises(TrainingError, match=r"the training objective became NaN or infinite "
+                                            r"\(detected in batch 1\)") as info:
+        train_vae(vae, np.full((4, 4), 1e200), epochs=1, batch_size=4, seed=0, n_samples=1, iw_k=0)
+    assert info.value.quantity == "the training objective"
+    assert same(before, snapshot(vae))
 
 
 def test_invalid_arguments(data):
@@ -131,3 +150,107 @@ def test_invalid_arguments(data):
         train_vae(_vae(), data, k=0)
     with pytest.raises(TypeError, match="VAE"):
         train_vae(HelmholtzMachine((12, 3)), data)
+
+
+def _message(text):
+    """A ``pytest.raises`` pattern matching exactly ``text``."""
+    return "^" + re.escape(text) + "$"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"objective": "kl"}, "The 'objective' parameter of train_vae must be 'elbo' or 'iwae'. Got 'kl' "
+                          "instead."),
+    ({"k": 0}, "The 'k' parameter of train_vae must be an int >= 1. Got 0 instead."),
+    ({"seed": 1.5}, "The 'seed' parameter of train_vae must be an int >= 0. Got 1.5 instead."),
+    ({"resume": 1}, "The 'resume' parameter of train_vae must be a path (str or os.PathLike) or None. Got 1 "
+                    "instead."),
+    ({"n_samples": 0}, "The 'n_samples' parameter of train_vae must be an int >= 1. Got 0 instead."),
+    ({"iw_k": -1}, "The 'iw_k' parameter of train_vae must be an int >= 0. Got -1 instead."),
+    ({"iw_k": 2.0}, "The 'iw_k' parameter of train_vae must be an int >= 0. Got 2.0 instead."),
+    ({"data": np.zeros((3, 5))}, "The 'data' parameter of train_vae must have shape (n, 12) with n >= 1, one "
+                                 "row per example. Got shape (3, 5) instead."),
+])
+def test_errors_name_the_argument_and_the_trainer(data, change, message):
+    """DESIGN.md section 3: the message names the argument, train_vae, what is allowed and what
+    came."""
+    kw = {"data": data, "epochs": 1, **change}
+    with pytest.raises(ValueError, match=_message(message)):
+        train_vae(_vae(), **kw)
+
+
+def test_wrong_model_is_named(data):
+    """The model's class is checked first, and the message names what came."""
+    with pytest.raises(TypeError, match=_message("The 'model' parameter of train_vae must be a VAE. Got "
+                                                 "HelmholtzMachine instead.")):
+        train_vae(HelmholtzMachine((12, 3)), data)
+
+
+def test_documented_defaults(data, tmp_path, capsys):
+    """Every keyword left out: the ELBO with k = 1, 10 epochs of batches of 100, lr = 1e-3,
+    n_samples = 100, iw_k = 50, no progress bar, and with checkpoint=path a checkpoint after every
+    epoch (checkpoint_every = 1); the history records them."""
+    path = tmp_path / "vae.ckpt"
+    saved = []
+    h = train_vae(_vae(), data[:20], checkpoint=path,
+                  callbacks=[lambda epoch, model, history: saved.append(load_checkpoint(path).epoch)])
+    expected = {"objective": "elbo", "k": 1, "batch_size": 100, "lr": 1e-3, "epochs": 10, "n_samples": 100,
+                "iw_k": 50, "n_train": 20, "dynamic_binarization": False}
+    assert {key: h.arguments[key] for key in expected} == expected
+    assert saved == list(range(1, 11))
+    assert np.isfinite(h.train_iw_bound).all()
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("iw_k", [None, 0])
+def test_iw_k_none_or_zero_disables_the_bound(data, iw_k):
+    """iw_k = None and iw_k = 0 both switch the monitored L_k off (NaN column, recorded as 0)."""
+    h = train_vae(_vae(), data, epochs=0, n_samples=2, iw_k=iw_k)
+    assert h.arguments["iw_k"] == 0
+    assert np.isnan(h.train_iw_bound).all()
+
+
+def test_progress_bar_and_timings(data, capsys):
+    """progress=True shows the last monitored F[q] (4 significant digits) on the bar; the history
+    times each epoch's updates (0 at row 0) and each row's monitoring, within the call's wall time."""
+    start = time.perf_counter()
+    h = train_vae(_vae(), data, epochs=2, batch_size=32, lr=0.01, seed=0, n_samples=2, iw_k=2, progress=True)
+    wall = time.perf_counter() - start
+    assert f"F={h.train_free_energy[-1]:.4g}" in capsys.readouterr().err
+    assert h.seconds[0] == 0 and (h.seconds[1:] > 0).all()
+    assert (h.monitor_seconds > 0).all() and h.seconds.sum() + h.monitor_seconds.sum() < wall
+
+
+def test_resume_refuses_another_shape(data, tmp_path):
+    """The message describes both models, class, shape and dtype."""
+    path = tmp_path / "vae.ckpt"
+    train_vae(_vae(), data, epochs=1, batch_size=32, seed=0, n_samples=1, iw_k=0, checkpoint=path)
+    other = VAE(12, 3, hidden=(16,), seed=0)
+    message = (f"Cannot resume from '{path}': it holds a VAE(n_visible=12, n_latent=2, extra={{'hidden': "
+               f"[16], 'likelihood': 'bernoulli'}}, float64) but the model given to train_vae is a "
+               f"VAE(n_visible=12, n_latent=3, extra={{'hidden': [16], 'likelihood': 'bernoulli'}}, "
+               f"float64). Pass a model of the same class, shape and dtype.")
+    with pytest.raises(ValueError, match=_message(message)):
+        train_vae(other, data, epochs=2, batch_size=32, seed=0, n_samples=1, iw_k=0, resume=path)
+
+
+def test_resume_needs_the_optimizer_state(data, tmp_path, monkeypatch):
+    """A checkpoint without the Adam state (here: written with it dropped) cannot be resumed."""
+    def without_optimizer(path, model, entries, *args):
+        write(path, model, {k: v for k, v in entries.items() if k != "optimizer"}, *args)
+
+    write, path = loop.write_checkpoint, tmp_path / "vae.ckpt"
+    kw = {"batch_size": 32, "seed": 0, "n_samples": 1, "iw_k": 0}
+    monkeypatch.setattr(loop, "write_checkpoint", without_optimizer)
+    train_vae(_vae(), data, epochs=1, checkpoint=path, **kw)
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match=_message("The checkpoint was not written by train_vae (no "
+                                                  "optimizer state).")):
+        train_vae(_vae(), data, epochs=2, resume=path, **kw)
+
+
+def test_float64_rows_are_not_copied(data):
+    """A C-contiguous float64 array for a float64 model on the CPU is used in place (an MNIST-size
+    training set is not duplicated in memory)."""
+    rows = np.ascontiguousarray(data)
+    t = latent_rows(_vae(), rows, "data", "train_vae", None)
+    assert np.shares_memory(t.numpy(), rows)

@@ -5,11 +5,14 @@ NumPy enumeration from the weights (tests/references.py; Dayan, Hinton, Neal & Z
 and q)."""
 
 import copy
+import re
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
+from freeenergy.data import DataSet
 from freeenergy.learn import (
     TrainingError,
     VariationalHistory,
@@ -161,3 +164,129 @@ def test_invalid_arguments(data):
         train_helmholtz(BernoulliRBM(16, 3), data)
     with pytest.raises(ValueError, match="'lr' parameter"):
         train_helmholtz(hm, data, lr=0)
+
+
+def _message(text):
+    """A ``pytest.raises`` pattern matching exactly ``text``."""
+    return "^" + re.escape(text) + "$"
+
+
+GREY = 0.5 * np.ones((3, 16))
+BAD_ARGUMENTS = [
+    ({"method": "cd"}, "The 'method' parameter of train_helmholtz must be 'wake-sleep' or "
+                       "'reweighted-wake-sleep'. Got 'cd' instead."),
+    ({"k": 0}, "The 'k' parameter of train_helmholtz must be an int >= 1. Got 0 instead."),
+    ({"sleep": 1}, "The 'sleep' parameter of train_helmholtz must be a bool. Got 1 instead."),
+    ({"lr": 0}, "The 'lr' parameter of train_helmholtz must be a float > 0. Got 0 instead."),
+    ({"seed": -1}, "The 'seed' parameter of train_helmholtz must be an int >= 0. Got -1 instead."),
+    ({"resume": 1}, "The 'resume' parameter of train_helmholtz must be a path (str or os.PathLike) or "
+                    "None. Got 1 instead."),
+    ({"n_samples": 0}, "The 'n_samples' parameter of train_helmholtz must be an int >= 1. Got 0 instead."),
+    ({"iw_k": -1}, "The 'iw_k' parameter of train_helmholtz must be an int >= 0. Got -1 instead."),
+    ({"data": GREY}, "The 'data' parameter of train_helmholtz must hold 0/1 values for a HelmholtzMachine. "
+                     "Pass binarised data or grey values in [0, 1] with dynamic_binarization=True."),
+    ({"test_data": GREY}, "The 'test_data' parameter of train_helmholtz must hold 0/1 values for a "
+                          "HelmholtzMachine. Pass binarised data."),
+    ({"data": [[0, 1], [1]]}, "The 'data' parameter of train_helmholtz must be an array of shape "
+                              "(n, n_visible). Got [[0, 1], [1]] instead."),
+    ({"data": [["0", "1"]]}, "The 'data' parameter of train_helmholtz must be a numeric array of shape "
+                             "(n, n_visible). Got [['0', '1']] instead."),
+    ({"data": SimpleNamespace(train=[[0.0]])}, "The 'data' parameter of train_helmholtz must be a numeric "
+                                               "array of shape (n, n_visible). Got namespace(train=[[0.0]]) "
+                                               "instead."),
+    ({"data": np.full((2, 16), np.nan)}, "The 'data' parameter of train_helmholtz must be finite. Got NaN or "
+                                         "inf."),
+    ({"data": np.zeros((0, 16))}, "The 'data' parameter of train_helmholtz must have shape (n, 16) with "
+                                  "n >= 1, one row per example. Got shape (0, 16) instead."),
+    ({"test_data": np.zeros((3, 4))}, "The 'test_data' parameter of train_helmholtz must have shape (n, 16) "
+                                      "with n >= 1, one row per example. Got shape (3, 4) instead."),
+]
+
+
+@pytest.mark.parametrize(("change", "message"), BAD_ARGUMENTS)
+def test_errors_name_the_argument_and_the_trainer(data, change, message):
+    """DESIGN.md section 3: every rejected argument is named, with train_helmholtz, what is allowed
+    and what came (the data's 0/1 check suggests dynamic binarisation for 'data' only)."""
+    kw = {"data": data, "epochs": 1, **change}
+    with pytest.raises(ValueError, match=_message(message)):
+        train_helmholtz(HelmholtzMachine((16, 8), seed=0), **kw)
+
+
+def test_wrong_model_is_named():
+    """The model's class is checked first, and the message names what came."""
+    with pytest.raises(TypeError, match=_message("The 'model' parameter of train_helmholtz must be a "
+                                                 "HelmholtzMachine. Got BernoulliRBM instead.")):
+        train_helmholtz(BernoulliRBM(16, 3), np.zeros((2, 16)))
+
+
+def test_documented_defaults(data, capsys):
+    """Every keyword left out: wake-sleep, k = 5, sleep = False, 10 epochs of batches of 100, lr =
+    1e-3, n_samples = 100, iw_k = 50 (the monitored bound is on), no progress bar; the history
+    records them all."""
+    h = train_helmholtz(HelmholtzMachine((16, 3), seed=0), data[:20])
+    expected = {"method": "wake-sleep", "k": 5, "sleep": False, "batch_size": 100, "lr": 1e-3, "epochs": 10,
+                "n_samples": 100, "iw_k": 50, "n_train": 20, "dynamic_binarization": False}
+    assert {key: h.arguments[key] for key in expected} == expected
+    assert h.epoch.tolist() == list(range(11)) and np.isfinite(h.train_iw_bound).all()
+    assert capsys.readouterr().err == ""
+
+
+def test_one_row_and_one_sample_are_enough(data):
+    """The smallest valid run: a single training row, reweighted wake-sleep with k = 1."""
+    h = train_helmholtz(HelmholtzMachine((16, 3), seed=0), data[:1], method="reweighted-wake-sleep", k=1,
+                        epochs=1, seed=0, iw_k=0)
+    assert h.arguments["k"] == 1 and h.arguments["n_train"] == 1
+    assert np.isfinite(h.objective[1]) and h.stop_reason == "completed"
+
+
+def test_dataset_gives_training_and_default_test_rows(data):
+    """A DataSet trains on ``.train`` and monitors ``.test`` unless test_data is given: the
+    monitored exact -log p(x) (epoch 0, nothing trained) is the NumPy enumeration over the
+    latents of the rows meant (observed agreement ~1e-15; tolerance 1e-12)."""
+    rows = data.numpy()
+    ds = DataSet(train=rows[:40], test=rows[40:50], train_labels=np.zeros(40, np.int64),
+                 test_labels=np.zeros(10, np.int64), shape=(4, 4), name="digits")
+    hm = HelmholtzMachine((16, 3), seed=0)
+    P = numpy_params(hm)
+    for test_data, test_rows in ((None, rows[40:50]), (rows[60:65], rows[60:65])):
+        h = train_helmholtz(hm, ds, test_data=test_data, epochs=0, iw_k=0)
+        assert h.arguments["n_train"] == 40
+        for part, x in (("train", rows[:40]), ("test", test_rows)):
+            np.testing.assert_allclose(getattr(h, f"{part}_neg_log_likelihood")[0],
+                                       sbn_enumerate(P, x).exact.mean(), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("form", ["float64 array", "list", "int64 tensor"])
+def test_rows_are_cast_to_the_model_dtype(data, form):
+    """A float32 machine trains on the same float32 rows whatever container and dtype the 0/1
+    data come in: bit-identical parameters and objective to a float32 tensor."""
+    rows = data[:40].numpy()
+    given = {"float64 array": rows, "list": rows.tolist(), "int64 tensor": torch.from_numpy(rows).long()}
+    kw = {"method": "reweighted-wake-sleep", "epochs": 2, "batch_size": 20, "lr": 0.03, "seed": 0, "iw_k": 0}
+    runs = []
+    for x in (torch.from_numpy(rows).float(), given[form]):
+        hm = HelmholtzMachine((16, 4), seed=0, dtype=torch.float32)
+        h = train_helmholtz(hm, x, **kw)
+        runs.append((snapshot(hm), h.objective))
+    assert same(runs[0][0], runs[1][0])
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+
+
+@pytest.mark.parametrize(("method", "sleep"), [("wake-sleep", False), ("reweighted-wake-sleep", True)])
+def test_infinite_sleep_loss_stops_training(method, sleep):
+    """A loss that is infinite while every parameter is finite is caught before the step: here the
+    recognition net gives the dreams (x = z = 1) probability exp(-inf), so the sleep loss is +inf
+    although the reported value on the rows x = 0 is finite. Training stops in batch 1 blaming the
+    training objective and leaves the model as it was."""
+    hm = HelmholtzMachine((2, 2), seed=0)
+    with torch.no_grad():
+        hm.prior_logits.fill_(30.0)
+        hm.gen_biases[0].fill_(30.0)
+        hm.rec_weights[0].fill_(-1e308)  # logits -2e308 = -inf for x = (1, 1)
+    before = snapshot(hm)
+    with pytest.raises(TrainingError, match=r"epoch 1 of train_helmholtz: the training objective became "
+                                            r"NaN or infinite \(detected in batch 1\)") as info:
+        train_helmholtz(hm, np.zeros((4, 2)), method=method, sleep=sleep, epochs=1, batch_size=4, seed=0,
+                        iw_k=0)
+    assert info.value.quantity == "the training objective"
+    assert same(before, snapshot(hm))
