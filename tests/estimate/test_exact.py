@@ -15,6 +15,7 @@ References:
 import json
 import math
 import re
+import time
 
 import numpy as np
 import pytest
@@ -22,6 +23,8 @@ import torch
 from scipy import integrate
 
 from freeenergy.estimate import Estimate, exact_log_partition
+from freeenergy.estimate import exact as exact_module
+from freeenergy.estimate.exact import register_exact
 from freeenergy.models import BernoulliRBM, GaussianBernoulliRBM, IsingChain
 from references import configurations, numpy_params, rbm_brute_log_z, rbm_energy, rbm_free_energy, rbm_log_z
 from torch_helpers import binary, randomise
@@ -218,12 +221,15 @@ def test_progress_bar(capsys):
     ],
 )
 def test_bernoulli_layer_chunks_and_split(n_visible, n_hidden, layer, chunk_size, k, chunk, split):
-    """info reports the enumerated layer (the one asked for), n_samples = 2^k, and the chunking: at
-    most chunk_size configurations at once, made of nb rows of high bits times a table of all 2^j
-    low-bit configurations, j = floor(log2(chunk_size)) // 2 (the table about the square root of
-    the chunk, as the module docstring describes); log Z is exact either way (NumPy hidden sum)."""
+    """info reports the wall time, the enumerated layer (the one asked for), n_samples = 2^k, and the
+    chunking: at most chunk_size configurations at once, made of nb rows of high bits times a table
+    of all 2^j low-bit configurations, j = floor(log2(chunk_size)) // 2 (the table about the square
+    root of the chunk, as the module docstring describes); log Z is exact either way (NumPy hidden
+    sum)."""
     model = random_rbm(n_visible, n_hidden, scale=0.5, seed=k)
+    start = time.perf_counter()
     est = exact_log_partition(model, layer=layer, chunk_size=chunk_size)
+    assert 0 <= est.info["seconds"] <= time.perf_counter() - start  # the wall time of the call
     assert (est.info["layer"], est.n_samples) == (layer or "hidden", 2**k)
     assert (est.info["chunk_size"], est.info["split"]) == (chunk, split)
     assert isinstance(est.info["chunk_size"], int)
@@ -282,21 +288,52 @@ LAYER = r"^The 'layer' parameter of exact_log_partition must be "
 
 
 @pytest.mark.parametrize(
-    "model, layer, match",
+    "model, kwargs, match",
     [
-        (BernoulliRBM(3, 2), "both", LAYER + r"'hidden', 'visible' or None\. Got 'both' instead\.$"),
-        (GaussianBernoulliRBM(2, 2), "visible",
+        (BernoulliRBM(3, 2), {"layer": "both"}, LAYER + r"'hidden', 'visible' or None\. Got 'both' instead"),
+        (BernoulliRBM(3, 2), {"progress": "yes"},
+         r"^The 'progress' parameter of exact_log_partition must be a bool\. Got 'yes' instead\.$"),
+        (GaussianBernoulliRBM(2, 2), {"layer": "visible"},
          LAYER + r"'hidden' \(the visibles of a GaussianBernoulliRBM are real and are integrated out\)\. "
                  r"Got 'visible' instead\.$"),
-        (GaussianBernoulliRBM(2, 33), None,
+        (GaussianBernoulliRBM(2, 33), {},
          r"^exact_log_partition would enumerate 2\^33 configurations of the hidden layer; at most"),
     ],
-    ids=["layer", "gaussian-layer", "gaussian-size"],
+    ids=["layer", "progress", "gaussian-layer", "gaussian-size"],
 )
-def test_error_messages_in_full(model, layer, match):
+def test_error_messages_in_full(model, kwargs, match):
     """Errors name the function and the argument (or layer) and show the value that came."""
     with pytest.raises(ValueError, match=match):
-        exact_log_partition(model, layer=layer)
+        exact_log_partition(model, **kwargs)
+
+
+class LayerSizes:
+    """A stand-in model: only the layer sizes, for a kernel registered by the test."""
+
+    def __init__(self, n_visible, n_hidden):
+        self.n_visible, self.n_hidden = n_visible, n_hidden
+
+
+@pytest.mark.parametrize("n_visible, n_hidden, threads", [(17, 32, 1), (32, 18, 2)])
+def test_threads_follow_the_size_of_the_whole_sum(n_visible, n_hidden, threads, monkeypatch):
+    """Kernels run on one torch thread when the whole sum, 2^min(n_v, n_h) configurations times the
+    other layer, is below freeenergy._threads.SMALL_WORK = 2^23 multiply-adds (2^17 x 32 = 2^22),
+    and on all of them from there on (2^18 x 32 = 2^23). A registered kernel records the count."""
+    seen = []
+
+    def kernel(model, layer, chunk_size, progress):
+        seen.append(torch.get_num_threads())
+        return 0.0, 1, {}
+
+    monkeypatch.setitem(exact_module._EXACT, LayerSizes, None)  # so that the registration is undone
+    register_exact(LayerSizes)(kernel)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        est = exact_log_partition(LayerSizes(n_visible, n_hidden))
+    finally:
+        torch.set_num_threads(previous)
+    assert seen == [threads] and est.method == "exact"
 
 
 @pytest.mark.parametrize(
