@@ -6,14 +6,6 @@ import torch
 from freeenergy._threads import SMALL_WORK, threads_for
 
 
-@pytest.fixture
-def two_threads():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(previous)
-
-
 def test_small_work_uses_one_thread_and_restores(two_threads):
     with threads_for(SMALL_WORK - 1):
         assert torch.get_num_threads() == 1

@@ -162,14 +162,6 @@ def test_timings_are_wall_times(small):
     assert history.seconds.sum() + history.monitor_seconds.sum() <= elapsed
 
 
-@pytest.fixture
-def two_threads():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
-    torch.set_num_threads(previous)
-
-
 @pytest.mark.parametrize(("batch_size", "threads"), [(2**20, 2), (2**20 - 1, 1)])
 def test_small_steps_train_on_one_thread(two_threads, batch_size, threads):
     """The step's largest product, ``batch_size x n_visible x n_hidden`` multiply-adds, decides
