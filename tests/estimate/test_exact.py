@@ -307,6 +307,17 @@ def test_error_messages_in_full(model, kwargs, match):
         exact_log_partition(model, **kwargs)
 
 
+@pytest.mark.parametrize("model", [random_rbm(6, 4), gaussian_rbm(2, 4, sigma=1.0)], ids=["bern", "gauss"])
+def test_at_most_max_enumerated_units(model, monkeypatch):
+    """Exactly MAX_ENUMERATED units may be enumerated, one more may not (the limit lowered to 4 and 3
+    here, so that the allowed case is cheap)."""
+    monkeypatch.setattr(exact_module, "MAX_ENUMERATED", 4)
+    assert exact_log_partition(model, layer="hidden").n_samples == 2**4
+    monkeypatch.setattr(exact_module, "MAX_ENUMERATED", 3)
+    with pytest.raises(ValueError, match=r"enumerate 2\^4 configurations of the hidden layer; at most 2\^3 "):
+        exact_log_partition(model, layer="hidden")
+
+
 class LayerSizes:
     """A stand-in model: only the layer sizes, for a kernel registered by the test."""
 
