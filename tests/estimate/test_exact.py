@@ -326,7 +326,7 @@ class LayerSizes:
 
 
 @pytest.mark.parametrize("n_visible, n_hidden, threads", [(17, 32, 1), (32, 18, 2)])
-def test_threads_follow_the_size_of_the_whole_sum(n_visible, n_hidden, threads, monkeypatch):
+def test_threads_follow_the_size_of_the_whole_sum(n_visible, n_hidden, threads, monkeypatch, two_threads):
     """Kernels run on one torch thread when the whole sum, 2^min(n_v, n_h) configurations times the
     other layer, is below freeenergy._threads.SMALL_WORK = 2^23 multiply-adds (2^17 x 32 = 2^22),
     and on all of them from there on (2^18 x 32 = 2^23). A registered kernel records the count."""
@@ -338,12 +338,7 @@ def test_threads_follow_the_size_of_the_whole_sum(n_visible, n_hidden, threads, 
 
     monkeypatch.setitem(exact_module._EXACT, LayerSizes, None)  # so that the registration is undone
     register_exact(LayerSizes)(kernel)
-    previous = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        est = exact_log_partition(LayerSizes(n_visible, n_hidden))
-    finally:
-        torch.set_num_threads(previous)
+    est = exact_log_partition(LayerSizes(n_visible, n_hidden))  # on two threads (fixture)
     assert seen == [threads] and est.method == "exact"
 
 
