@@ -7,11 +7,23 @@ so a caller always learns which argument was wrong, what came and what is allowe
 from __future__ import annotations
 
 import numbers
+import os
+import sys
+import warnings
+from pathlib import Path
 
 import numpy as np
 
+_PACKAGE = os.path.join(Path(__file__).resolve().parent, "")  # with a trailing separator
+
+
+class Description(str):
+    """A value already put in words ("a tensor with a negative entry"): :func:`fail` shows it as is."""
+
 
 def _describe(value: object) -> str:
+    if isinstance(value, Description):
+        return str(value)
     if isinstance(value, np.ndarray):
         return f"an array of shape {value.shape}"
     return repr(value)
@@ -22,6 +34,19 @@ def fail(name: str, owner: str, expected: str, value: object) -> ValueError:
     return ValueError(
         f"The {name!r} parameter of {owner} must be {expected}. Got {_describe(value)} instead."
     )
+
+
+def warn_caller(warning: Warning | str, category: type[Warning] | None = None) -> None:
+    """Issue ``warning`` attributed to the first stack frame outside this package.
+
+    A fixed ``stacklevel`` breaks whenever the chain of internal calls between a public function
+    and the ``warn`` changes; walking the stack points the warning at the user's line however
+    deep inside the package it was raised.
+    """
+    level, frame = 1, sys._getframe(0)
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(warning, category, stacklevel=level)
 
 
 def check_int(name: str, value: object, owner: str, minimum: int | None = None) -> int:

@@ -9,7 +9,6 @@ bounds, a Gaussian false-failure probability of 6e-5 per check).
 
 import itertools
 import math
-import os
 import re
 import warnings
 
@@ -18,7 +17,6 @@ import pytest
 import torch
 from scipy.special import logsumexp
 
-from freeenergy.estimate import likelihood as likelihood_module
 from freeenergy.estimate._result import Estimate
 from freeenergy.estimate.ais import ais, default_betas, reverse_ais
 from freeenergy.estimate.exact import exact_log_partition
@@ -271,7 +269,7 @@ def test_bracket_warning_boundaries_and_contents(model_and_data, rev_log_z, max_
     assert re.search(message, str(rec[0].message))
     w = rec[0].message
     assert (w.forward_log_z, w.reverse_log_z, w.sigma) == (10.0, rev_log_z, 0.5)
-    assert os.path.realpath(rec[0].filename) != os.path.realpath(likelihood_module.__file__)
+    assert rec[0].filename == __file__
 
 
 REV = Estimate(10.2, 0.1, 9.9, 10.5, "reverse_ais", 100)

@@ -13,7 +13,6 @@ and test_wake_sleep.py.
 from __future__ import annotations
 
 import hashlib
-import sys
 import time
 
 import numpy as np
@@ -26,9 +25,6 @@ from freeenergy.models import BernoulliRBM
 from torch_helpers import same, snapshot
 
 N, WIDTH, BATCH = 10, 3, 4  # 10 rows in batches of 4, 4 and 2
-# Under mutation testing (mutmut) every function is called through a trampoline, which adds
-# stack frames: a warning's stacklevel can only be checked on the plain source.
-TRAMPOLINED = any(name.startswith("mutmut") for name in sys.modules)
 
 
 class Stub:
@@ -332,7 +328,6 @@ def test_a_callback_can_stop_a_run_without_checkpoint(data):
     assert history.epoch.tolist() == [0, 1, 2] and history.stop_reason == "callback"
 
 
-@pytest.mark.skipif(TRAMPOLINED, reason="mutmut's trampolines add stack frames")
 @pytest.mark.parametrize("kind", ["explosion", "quiet divergence"])
 def test_warnings_point_at_the_caller(data, kind):
     """The explosion warning (once per call) and the quiet divergence warning are attributed to

@@ -9,12 +9,11 @@ upper bound, so a conservative one). :func:`bracket` computes both and checks th
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import torch
 
-from freeenergy._params import check_real, fail
+from freeenergy._params import check_real, fail, warn_caller
 from freeenergy.estimate._result import Estimate
 from freeenergy.estimate.ais import _check_data, _check_model, _run
 
@@ -246,17 +245,17 @@ def bracket(model, data, *, forward: Estimate, reverse: Estimate,
     gap = reverse.log_z - forward.log_z
     sigma = math.hypot(forward.stderr, reverse.stderr)
     if -gap > 3 * sigma:
-        warnings.warn(BracketWarning(
+        warn_caller(BracketWarning(
             f"Forward AIS log Z ({forward.log_z:.4f}) exceeds reverse AIS log Z "
             f"({reverse.log_z:.4f}) by {-gap:.4g} nats, more than 3 combined standard deviations "
             f"(3 sigma = {3 * sigma:.4g}): the error bars are too small or the data are not "
             f"close to samples of the model, so the bracket is not valid.",
-            forward.log_z, reverse.log_z, sigma), stacklevel=2)
+            forward.log_z, reverse.log_z, sigma))
     elif max_gap is not None and gap > max_gap:
-        warnings.warn(BracketWarning(
+        warn_caller(BracketWarning(
             f"Reverse and forward AIS log Z differ by {gap:.4g} nats (> max_gap = {max_gap:g}): "
             f"the log-likelihood is only known to within that; anneal longer (more betas) or "
-            f"use more chains.", forward.log_z, reverse.log_z, sigma), stacklevel=2)
+            f"use more chains.", forward.log_z, reverse.log_z, sigma))
     return LikelihoodBracket(_log_likelihood(neg_f, reverse), _log_likelihood(neg_f, forward), gap, sigma)
 
 

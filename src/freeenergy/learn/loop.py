@@ -27,13 +27,12 @@ import hashlib
 import math
 import os
 import time
-import warnings
 from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
 
-from freeenergy._params import check_int, check_real, fail
+from freeenergy._params import check_int, check_real, fail, warn_caller
 from freeenergy.learn.checkpoint import history_from, read_checkpoint, write_checkpoint
 from freeenergy.learn.monitor import TrainingError, TrainingWarning
 from freeenergy.models._torch import model_metadata
@@ -237,7 +236,7 @@ class Loop:
         message = self.task.explosion(self.rows, epoch)
         if message is not None:
             self.warned = True
-            warnings.warn(message, TrainingWarning, stacklevel=5)
+            warn_caller(message, TrainingWarning)
 
     def _call_callbacks(self, epoch: int) -> bool:
         stop = False
@@ -275,7 +274,7 @@ class Loop:
             f"{self.task.advice}"
         )
         if self.opts["quiet"]:
-            warnings.warn(message, TrainingWarning, stacklevel=5)
+            warn_caller(message, TrainingWarning)
             return False
         raise TrainingError(message, epoch=epoch, quantity=quantity, history=self.history(),
                             checkpoint=None if self.ckpt_epoch is None else str(path))
