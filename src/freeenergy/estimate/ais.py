@@ -398,7 +398,7 @@ def _step(path, v, beta_old: float, beta_new: float, rng, move: bool):
     inc = torch.relu(x).sum(1).mul_(beta_new - beta_old)
     inc.add_(xa[:, -1].to(torch.float64), alpha=beta_new - beta_old)
     inc -= _log_prod_sigmoid(ax * beta_new)
-    inc += _log_prod_sigmoid(ax * beta_old) if beta_old else -x.shape[1] * math.log(2)
+    inc += _log_prod_sigmoid(ax * beta_old)
     if move:
         u = rng.uniform(x.shape, path.dtype).to(x.device)
         h = (u < torch.sigmoid(x * beta_new)).to(path.dtype)
