@@ -158,18 +158,38 @@ def _column(values):
 
 
 @pytest.mark.parametrize(
-    "q",
-    [_column([1.5, -0.5]),  # sums to 1 with a negative entry
-     _column([0.25, 0.25]),  # sums to 0.5
-     _column([0.75, 0.75]),  # sums to 1.5
-     _column([np.nan, 1.0]),
-     _column([np.inf, 1.0])],
+    ("q", "got"),
+    [(_column([1.5, -0.5]), "a tensor with a negative entry (-0.5)"),  # sums to 1
+     (_column([0.25, 0.25]), "a tensor whose column 0 sums to 0.5"),
+     (_column([0.75, 0.75]), "a tensor whose column 0 sums to 1.5"),
+     (_column([0.5, 0.5 + 2e-6]), "a tensor whose column 0 sums to 1.000002"),
+     (_column([0.5, 0.5 - 2e-6]), "a tensor whose column 0 sums to 0.999998"),
+     (_column([np.nan, 1.0]), "a tensor with a NaN or infinite entry"),
+     (_column([np.inf, 1.0]), "a tensor with a NaN or infinite entry")],
 )  # fmt: skip
-def test_q_that_is_not_a_distribution(q, deep):
-    allowed = "non-negative with columns summing to 1"
-    want = message("q", "enumerated_free_energy", allowed, "'a tensor that is not'")
+def test_q_that_is_not_a_distribution(q, got, deep):
+    """Refused with what is wrong with it; the column sums are held to 1 within 1e-6."""
+    allowed = "finite and non-negative with columns summing to 1 (within 1e-06)"
+    want = message("q", "enumerated_free_energy", allowed, got)
     with pytest.raises(ValueError, match=want):
         enumerated_free_energy(deep, binary(5)[:1], q)
+
+
+def test_the_worst_column_is_named(deep):
+    q = np.concatenate([_column([0.5, 0.5]), _column([0.5, 0.4]), _column([0.5, 0.3])], axis=1)
+    with pytest.raises(ValueError, match="column 2 sums to 0.8 instead"):
+        enumerated_free_energy(deep, binary(5)[:3], q)
+
+
+@pytest.mark.parametrize("error", [5e-7, -5e-7])
+def test_q_within_the_sum_tolerance_is_accepted(error, deep):
+    """A column off by less than 1e-6 (float32 rounding) is accepted: F is then exactly the sum
+    over the given q."""
+    q = _column([0.5, 0.5 + error])
+    x = binary(5)[:1]
+    log_p = sbn_enumerate(numpy_params(deep), x.numpy(), 1.0).log_p[:2, 0]
+    want = float(np.sum(q[:2, 0] * (np.log(q[:2, 0]) - log_p)))
+    assert enumerated_free_energy(deep, x, q)[0] == pytest.approx(want, rel=1e-12)
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from freeenergy._params import check_int, check_real, fail
+from freeenergy._params import Description, check_int, check_real, fail
 
 __all__ = [
     "HelmholtzFreeEnergy",
@@ -448,6 +448,24 @@ def tempered_posterior(model, x, T: float = 1.0) -> torch.Tensor:
     return torch.softmax(log_p / T, dim=0)
 
 
+_Q_SUM_TOLERANCE = 1e-6
+
+
+def _check_distribution(q: torch.Tensor, owner: str) -> None:
+    """Raise unless every column of ``q`` is a probability vector (sum within the tolerance)."""
+    expected = f"finite and non-negative with columns summing to 1 (within {_Q_SUM_TOLERANCE:g})"
+    if not torch.isfinite(q).all():
+        raise fail("q", owner, expected, Description("a tensor with a NaN or infinite entry"))
+    if (q < 0).any():
+        raise fail("q", owner, expected,
+                   Description(f"a tensor with a negative entry ({q.min().item():.6g})"))
+    error = (q.sum(0) - 1).abs()
+    if (error > _Q_SUM_TOLERANCE).any():
+        column = int(error.argmax())
+        raise fail("q", owner, expected,
+                   Description(f"a tensor whose column {column} sums to {q[:, column].sum().item():.10g}"))
+
+
 def enumerated_free_energy(model, x, q, *, T: float = 1.0) -> np.ndarray:
     """``F_T[q] = <E>_q - T H(q)`` of an explicit distribution ``q`` over the latent configurations.
 
@@ -457,7 +475,8 @@ def enumerated_free_energy(model, x, q, *, T: float = 1.0) -> np.ndarray:
         With enumerable latents.
     x : array_like or Tensor, shape (b, n_visible)
     q : array_like or Tensor, shape (2^n_latent, b)
-        Probabilities of ``model.latent_configurations()`` for each example (columns sum to 1).
+        Probabilities of ``model.latent_configurations()`` for each example: finite, >= 0, each
+        column summing to 1 within ``1e-6`` (a float32 softmax passes).
     T : float
         Temperature, > 0.
 
@@ -491,12 +510,7 @@ def enumerated_free_energy(model, x, q, *, T: float = 1.0) -> np.ndarray:
             f"(one probability per latent configuration and example). Got shape {tuple(q.shape)} "
             f"instead."
         )
-    if (
-        not torch.isfinite(q).all()
-        or (q < 0).any()
-        or not torch.allclose(q.sum(0), torch.ones_like(q[0]), atol=1e-9)
-    ):
-        raise fail("q", owner, "non-negative with columns summing to 1", "a tensor that is not")
+    _check_distribution(q, owner)
     with torch.no_grad():
         log_p = torch.cat([model.log_joint(x, z).to(torch.float64) for z in _chunks(configs, x.shape[0])])
     q_log_q = torch.where(q > 0, q * q.clamp_min(1e-300).log(), 0.0)
