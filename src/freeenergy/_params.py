@@ -14,7 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-_PACKAGE = os.path.join(Path(__file__).resolve().parent, "")  # with a trailing separator
+#: Frames from files under these paths count as the library's own in :func:`warn_caller`. A
+#: harness that wraps the library's functions (mutmut's trampolines) may append its own path.
+internal_paths = [os.path.join(Path(__file__).resolve().parent, "")]  # with a trailing separator
 
 
 class Description(str):
@@ -44,7 +46,8 @@ def warn_caller(warning: Warning | str, category: type[Warning] | None = None) -
     deep inside the package it was raised.
     """
     level, frame = 1, sys._getframe(0)
-    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(_PACKAGE):
+    while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(
+            tuple(internal_paths)):
         frame, level = frame.f_back, level + 1
     warnings.warn(warning, category, stacklevel=level)
 
