@@ -125,8 +125,8 @@ def keep_state(store):
         ({"seed": -1}, "The 'seed' parameter of fit_stub must be an int >= 0. Got -1 instead."),
         ({"callbacks": 3}, "The 'callbacks' parameter of fit_stub must be an iterable of callables. Got 3 "
                            "instead."),
-        ({"callbacks": iter([1])}, "The 'callbacks' parameter of fit_stub must be an iterable of "
-                                   "callables. Got (1,) instead."),  # a one-shot iterable: its items
+        (lambda: {"callbacks": iter([1])}, "The 'callbacks' parameter of fit_stub must be an iterable "
+                                           "of callables. Got (1,) instead."),  # one-shot: made per run
         ({"checkpoint": 3}, "The 'checkpoint' parameter of fit_stub must be a path (str or os.PathLike) or "
                             "None. Got 3 instead."),
         ({"resume": 2.5}, "The 'resume' parameter of fit_stub must be a path (str or os.PathLike) or None. "
@@ -144,6 +144,7 @@ def keep_state(store):
 def test_validate_options_names_the_argument_and_the_trainer(kwargs, message):
     """Each invalid option is rejected in the house format (DESIGN.md section 3): argument,
     trainer, what is allowed and what came, in full."""
+    kwargs = kwargs() if callable(kwargs) else kwargs
     with pytest.raises(ValueError) as info:
         validate_options("fit_stub", **{**DEFAULTS, **kwargs})
     assert str(info.value) == message
