@@ -18,7 +18,7 @@ import argparse
 import numpy as np
 
 import common
-from freeenergy.legendre import convex_envelope, legendre_fenchel
+from freeenergy.spectra.legendre import convex_envelope, legendre_fenchel
 
 
 def problem(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -16,7 +16,7 @@ download. Models: VAE(784, 50, hidden=(200, 200)) and HelmholtzMachine((784, 200
    FLOPs per batch, 2.23 MFLOP per row (22.3 GFLOP per epoch of 10,000 rows).
 2. One epoch of ``train_helmholtz`` (784-200-50), wake-sleep and reweighted wake-sleep (k = 5),
    same monitors; times only (no baseline).
-3. ``log_likelihood(vae, x[:100], k=5000)``: wall time, and the peak memory of a fresh
+3. ``importance_sampled_log_likelihood(vae, x[:100], k=5000)``: wall time, and the peak memory of a fresh
    subprocess (peak RSS during the call minus RSS before it: ``/proc/self/status`` VmHWM after
    resetting it through ``/proc/self/clear_refs``; elsewhere ``ru_maxrss`` after minus before,
    which can under-report when imports peaked higher) against a naive unchunked
@@ -55,7 +55,7 @@ _MEMORY_SNIPPET = """
 import json, resource, sys, time
 import numpy as np, torch
 from freeenergy.models import VAE
-from freeenergy.variational import log_likelihood
+from freeenergy.estimate.variational import importance_sampled_log_likelihood
 mode, dtype, n, k = sys.argv[1], getattr(torch, sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 torch.set_num_threads(int(sys.argv[5]))
 x = torch.from_numpy((np.random.default_rng(0).random((n, 784)) < 0.13).astype(np.float64)).to(dtype)
@@ -75,7 +75,7 @@ except OSError:
     peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.perf_counter()
 if mode == "chunked":
-    value = log_likelihood(vae, x, k=k, seed=0).mean
+    value = importance_sampled_log_likelihood(vae, x, k=k, seed=0).mean
 else:
     with torch.no_grad():
         value = vae.iwae_bound(x, k, generator=torch.Generator().manual_seed(0)).mean().item()
@@ -201,7 +201,8 @@ def _naive_bytes(n: int, k: int, itemsize: int) -> int:
 
 
 def bench_eval(dtypes: list[str], n: int, k: int, limit_gb: float) -> None:
-    label = f"log_likelihood(vae, x[:{n}], k={k}) chunked vs vae.iwae_bound(x, {k}) unchunked"
+    label = (f"importance_sampled_log_likelihood(vae, x[:{n}], k={k}) chunked "
+             f"vs vae.iwae_bound(x, {k}) unchunked")
     for name in dtypes:
         sides = {"chunked": _subprocess("chunked", name, n, k)}
         need = _naive_bytes(n, k, DTYPES[name].itemsize)

@@ -24,7 +24,7 @@ import numpy as np
 
 import common
 import freeenergy as fe
-from freeenergy.wang_landau import neighbour_table, wang_landau
+from freeenergy.sampling.wang_landau import neighbour_table, wang_landau
 
 TEMPS = np.array([1.5, 2.0 / math.log(1.0 + math.sqrt(2.0)), 3.0])
 

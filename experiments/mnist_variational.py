@@ -24,9 +24,9 @@ import numpy as np
 import torch
 
 from freeenergy.data import load_mnist
+from freeenergy.estimate.variational import helmholtz_free_energy, importance_sampled_log_likelihood
 from freeenergy.learn import train_helmholtz, train_vae
 from freeenergy.models import VAE, HelmholtzMachine
-from freeenergy.variational import helmholtz_free_energy, log_likelihood
 
 torch.set_num_threads(1)
 HERE = Path(__file__).parent
@@ -73,7 +73,7 @@ def main() -> None:
     t1 = time.perf_counter()
     neg_elbo = float(helmholtz_free_energy(model, xt, n_samples=1, seed=0).mean_free_energy)
     t2 = time.perf_counter()
-    ll = log_likelihood(model, xt[:n_nll], k=5000, seed=0)
+    ll = importance_sampled_log_likelihood(model, xt[:n_nll], k=5000, seed=0)
     t3 = time.perf_counter()
     row = {"name": name, "family": family, "method": method, "k": k, **shape,
            "epochs": int(history.epoch[-1]), "minutes_budget": minutes, "batch_size": 100, "lr": LR,

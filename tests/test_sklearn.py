@@ -1,4 +1,4 @@
-"""freeenergy.sklearn.BernoulliRBM: the scikit-learn contract and true log-likelihood scores."""
+"""freeenergy.sklearn.BernoulliRBMEstimator: the scikit-learn contract and true log-likelihood scores."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from freeenergy.data import load_digits
 from freeenergy.estimate import exact_log_partition
 from freeenergy.models import BernoulliRBM as TorchRBM
-from freeenergy.sklearn import EXPECTED_FAILED_CHECKS, BernoulliRBM
+from freeenergy.sklearn import EXPECTED_FAILED_CHECKS, BernoulliRBMEstimator
 from references import cd_train, configurations
 from torch_helpers import Replay
 
@@ -26,13 +26,14 @@ _PIPELINE_XFAIL = {
 }
 
 
-@parametrize_with_checks([BernoulliRBM(n_iter=2)], expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
+@parametrize_with_checks([BernoulliRBMEstimator(n_iter=2)],
+                         expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
 def test_sklearn_contract(estimator, check):
     check(estimator)
 
 
 @parametrize_with_checks(
-    [make_pipeline(MinMaxScaler(clip=True), BernoulliRBM(n_iter=2, random_state=0))],
+    [make_pipeline(MinMaxScaler(clip=True), BernoulliRBMEstimator(n_iter=2, random_state=0))],
     expected_failed_checks=lambda est: _PIPELINE_XFAIL,
 )
 def test_sklearn_contract_on_unit_interval_data(estimator, check):
@@ -55,7 +56,7 @@ def _torch_model(est) -> TorchRBM:
 
 
 def test_score_samples_is_the_exact_log_likelihood(binary):
-    est = BernoulliRBM(n_components=5, n_iter=5, learning_rate=0.1, random_state=0).fit(binary)
+    est = BernoulliRBMEstimator(n_components=5, n_iter=5, learning_rate=0.1, random_state=0).fit(binary)
     model = _torch_model(est)
     log_z = exact_log_partition(model).log_z
     assert est.log_z_ == pytest.approx(log_z, rel=1e-12)
@@ -70,7 +71,7 @@ def test_score_samples_is_the_exact_log_likelihood(binary):
 def test_score_samples_differs_from_sklearn_pseudo_likelihood(binary):
     """scikit-learn's score_samples is a one-pixel pseudo-likelihood (n_features times the
     log-conditional of a random pixel); ours is log p(v). Same parameters, different numbers."""
-    ours = BernoulliRBM(n_components=5, n_iter=5, learning_rate=0.1, random_state=0).fit(binary)
+    ours = BernoulliRBMEstimator(n_components=5, n_iter=5, learning_rate=0.1, random_state=0).fit(binary)
     theirs = SklearnRBM(n_components=5, random_state=0)
     theirs.components_ = ours.components_.copy()
     theirs.intercept_hidden_ = ours.intercept_hidden_.copy()
@@ -87,26 +88,26 @@ def test_score_samples_differs_from_sklearn_pseudo_likelihood(binary):
 def test_ais_when_both_layers_are_large():
     pytest.importorskip("freeenergy.estimate.ais")
     x = (np.random.default_rng(1).random((300, 22)) < 0.3).astype(np.float64)
-    est = BernoulliRBM(n_components=21, n_iter=3, learning_rate=0.1, ais_chains=64,
+    est = BernoulliRBMEstimator(n_components=21, n_iter=3, learning_rate=0.1, ais_chains=64,
                        ais_betas=np.linspace(0.0, 1.0, 300), random_state=0).fit(x)
     estimate = est.log_z_estimate_
     assert estimate.method == "ais"
     exact = exact_log_partition(_torch_model(est)).log_z
     assert abs(estimate.log_z - exact) < max(6 * estimate.stderr, 0.05)
-    exact_est = BernoulliRBM(**{**est.get_params(), "log_z_method": "exact"}).fit(x)
+    exact_est = BernoulliRBMEstimator(**{**est.get_params(), "log_z_method": "exact"}).fit(x)
     assert exact_est.log_z_ == pytest.approx(exact, rel=1e-12)  # same random_state, same model
 
 
 def test_fit_learns_digits():
     digits = load_digits(binarize="threshold")
-    est = BernoulliRBM(n_components=16, n_iter=3, learning_rate=0.05, batch_size=20, random_state=0)
+    est = BernoulliRBMEstimator(n_components=16, n_iter=3, learning_rate=0.05, batch_size=20, random_state=0)
     before = -64 * np.log(2)
     est.fit(digits.train)
     assert est.score(digits.test) > before + 15
 
 
 def test_partial_fit_continues_pcd_chains(binary):
-    est = BernoulliRBM(n_components=4, method="pcd", batch_size=10, random_state=0)
+    est = BernoulliRBMEstimator(n_components=4, method="pcd", batch_size=10, random_state=0)
     est.partial_fit(binary[:100])
     assert est.h_samples_.shape == (10, 4)
     w1 = est.components_.copy()
@@ -114,7 +115,7 @@ def test_partial_fit_continues_pcd_chains(binary):
     assert not np.array_equal(w1, est.components_)
     with pytest.raises(ValueError, match="features"):
         est.partial_fit(binary[:, :5])
-    assert BernoulliRBM(random_state=0).fit(binary).h_samples_ is None  # CD keeps no chains
+    assert BernoulliRBMEstimator(random_state=0).fit(binary).h_samples_ is None  # CD keeps no chains
 
 
 @pytest.mark.parametrize("method", ["cd", "pcd"])
@@ -123,7 +124,7 @@ def test_partial_fit_runs_the_reference_update(binary, method):
     ``batch_size`` and ``k`` (no momentum or weight decay, as documented): the parameters and
     persistent chains equal the NumPy reference ``cd_train`` of tests/references.py (Hinton 2002;
     Tieleman 2008) to 1e-12 (float64; observed below 1e-15)."""
-    est = BernoulliRBM(n_components=4, learning_rate=0.3, batch_size=3, method=method, k=2,
+    est = BernoulliRBMEstimator(n_components=4, learning_rate=0.3, batch_size=3, method=method, k=2,
                        random_state=0).partial_fit(binary[:3])
     rng = np.random.default_rng(2)  # fixed seed, not chosen to pass
     # O(1) parameters and chains, set through the public attributes, so every term shows.
@@ -145,13 +146,13 @@ def test_partial_fit_runs_the_reference_update(binary, method):
 
 
 def test_fit_is_reproducible(binary):
-    a = BernoulliRBM(n_components=4, method="pcd", k=2, random_state=3).fit(binary)
-    b = BernoulliRBM(n_components=4, method="pcd", k=2, random_state=3).fit(binary)
+    a = BernoulliRBMEstimator(n_components=4, method="pcd", k=2, random_state=3).fit(binary)
+    b = BernoulliRBMEstimator(n_components=4, method="pcd", k=2, random_state=3).fit(binary)
     np.testing.assert_array_equal(a.components_, b.components_)
 
 
 def test_transform_sample_and_gibbs(binary):
-    est = BernoulliRBM(n_components=4, random_state=0).fit(binary)
+    est = BernoulliRBMEstimator(n_components=4, random_state=0).fit(binary)
     probs = est.transform(binary)
     expected = _torch_model(est).hidden_probs(binary).detach().numpy()
     np.testing.assert_allclose(probs, expected, rtol=1e-12)
@@ -166,21 +167,29 @@ def test_transform_sample_and_gibbs(binary):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"n_components": 0}, "The 'n_components' parameter of BernoulliRBM must be an int >= 1"),
-        ({"learning_rate": -1}, "The 'learning_rate' parameter of BernoulliRBM must be a float > 0"),
-        ({"method": "x"}, "The 'method' parameter of BernoulliRBM must be 'cd' or 'pcd'"),
-        ({"log_z_method": "mf"}, "The 'log_z_method' parameter of BernoulliRBM must be 'auto'"),
-        ({"k": 0}, "The 'k' parameter of BernoulliRBM must be an int >= 1"),
+        ({"n_components": 0}, "The 'n_components' parameter of BernoulliRBMEstimator must be an int >= 1"),
+        ({"learning_rate": -1}, "The 'learning_rate' parameter of BernoulliRBMEstimator must be a float > 0"),
+        ({"method": "x"}, "The 'method' parameter of BernoulliRBMEstimator must be 'cd' or 'pcd'"),
+        ({"log_z_method": "mf"}, "The 'log_z_method' parameter of BernoulliRBMEstimator must be 'auto'"),
+        ({"k": 0}, "The 'k' parameter of BernoulliRBMEstimator must be an int >= 1"),
     ],
 )
 def test_invalid_parameters(binary, params, message):
     with pytest.raises(ValueError, match=message):
-        BernoulliRBM(**params).fit(binary)
+        BernoulliRBMEstimator(**params).fit(binary)
 
 
 def test_inputs_must_lie_in_the_unit_interval(binary):
     with pytest.raises(ValueError, match=r"values in \[0, 1\].*MinMaxScaler"):
-        BernoulliRBM().fit(binary * 3)
-    est = BernoulliRBM(random_state=0).fit(binary)
+        BernoulliRBMEstimator().fit(binary * 3)
+    est = BernoulliRBMEstimator(random_state=0).fit(binary)
     with pytest.raises(ValueError, match="Negative values in data"):
         est.score_samples(binary - 1)
+
+
+def test_the_old_name_still_works_with_a_deprecation_warning():
+    import freeenergy.sklearn as module
+
+    with pytest.warns(DeprecationWarning, match=r"freeenergy\.sklearn\.BernoulliRBM is now "
+                                                r"freeenergy\.sklearn\.BernoulliRBMEstimator"):
+        assert module.BernoulliRBM is BernoulliRBMEstimator

@@ -3,37 +3,40 @@
 The public API is flat: ``import freeenergy as fe`` then ``fe.log_partition``,
 ``fe.thermodynamics``, ``fe.DensityOfStates``, ``fe.IsingLattice``, ``fe.legendre_fenchel``,
 ``fe.wang_landau`` and so on; result types and errors live in their modules
-(``freeenergy.legendre``, ``freeenergy.ensembles``, ``freeenergy.laplace``,
-``freeenergy.wang_landau``).
+(``freeenergy.spectra.legendre``, ``freeenergy.spectra.ensembles``, ``freeenergy.spectra.laplace``,
+``freeenergy.sampling.wang_landau``).
 Conventions (k_B = 1, energies are minimised, nats) are in the README.
 """
 
-from freeenergy._lazy import lazy_attributes
-from freeenergy.dos import DensityOfStates
-from freeenergy.ensembles import (
+from freeenergy._lazy import install_moved_modules, lazy_attributes
+from freeenergy._params import InputError, InputTypeError
+from freeenergy.sampling.wang_landau import wang_landau
+from freeenergy.spectra.dos import DensityOfStates
+from freeenergy.spectra.ensembles import (
     ensemble_inequivalence,
     entropy_from_free_energy,
     free_energy_from_entropy,
     saddle_point_gap,
 )
-from freeenergy.laplace import inverse_laplace, laplace
-from freeenergy.legendre import (
+from freeenergy.spectra.laplace import inverse_laplace, laplace
+from freeenergy.spectra.legendre import (
     concave_envelope,
     convex_envelope,
     legendre,
     legendre_fenchel,
     legendre_fenchel_nd,
 )
-from freeenergy.models import (
+from freeenergy.spectra.thermo import Thermodynamics, free_energy, log_partition, thermodynamics
+from freeenergy.systems import (
     IsingChain,
     IsingLattice,
     critical_temperature,
     onsager_free_energy,
 )
-from freeenergy.thermo import Thermodynamics, free_energy, log_partition, thermodynamics
-from freeenergy.wang_landau import wang_landau
 
 __version__ = "0.1.0"
+
+install_moved_modules()
 
 # torch-based names, imported on first use so that `import freeenergy` stays light
 _TORCH_NAMES = {
@@ -50,14 +53,16 @@ _TORCH_NAMES = {
     "train_rbm": "freeenergy.learn",
     "estimate": "freeenergy.estimate",
     "learn": "freeenergy.learn",
-    "variational": "freeenergy.variational",
-    "helmholtz_free_energy": "freeenergy.variational",
+    "variational": "freeenergy.estimate.variational",
+    "helmholtz_free_energy": "freeenergy.estimate.variational",
 }
 __getattr__ = lazy_attributes(__name__, _TORCH_NAMES)
 
 __all__ = [
     *_TORCH_NAMES,
     "DensityOfStates",
+    "InputError",
+    "InputTypeError",
     "IsingChain",
     "IsingLattice",
     "Thermodynamics",

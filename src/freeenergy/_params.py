@@ -6,9 +6,9 @@ so a caller always learns which argument was wrong, what came and what is allowe
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import os
-import sys
 import warnings
 from pathlib import Path
 
@@ -17,6 +17,16 @@ import numpy as np
 #: Frames from files under these paths count as the library's own in :func:`warn_caller`. A
 #: harness that wraps the library's functions (mutmut's trampolines) may append its own path.
 internal_paths = [os.path.join(Path(__file__).resolve().parent, "")]  # with a trailing separator
+
+
+class InputError(ValueError):
+    """Bad input to the library: an argument, a data file or a model file. The message says which
+    and what is allowed. The command line turns exactly these (and its own errors) into one line
+    and exit status 2; any other exception is a bug and keeps its traceback."""
+
+
+class InputTypeError(InputError, TypeError):
+    """An argument of the wrong type (also a :class:`TypeError`)."""
 
 
 class Description(str):
@@ -31,9 +41,9 @@ def _describe(value: object) -> str:
     return repr(value)
 
 
-def fail(name: str, owner: str, expected: str, value: object) -> ValueError:
-    """Build the house-style ValueError for argument ``name`` of ``owner``."""
-    return ValueError(
+def fail(name: str, owner: str, expected: str, value: object) -> InputError:
+    """Build the house-style :class:`InputError` for argument ``name`` of ``owner``."""
+    return InputError(
         f"The {name!r} parameter of {owner} must be {expected}. Got {_describe(value)} instead."
     )
 
@@ -45,7 +55,7 @@ def warn_caller(warning: Warning | str, category: type[Warning] | None = None) -
     and the ``warn`` changes; walking the stack points the warning at the user's line however
     deep inside the package it was raised.
     """
-    level, frame = 1, sys._getframe(0)
+    level, frame = 1, inspect.currentframe()
     while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(
             tuple(internal_paths)):
         frame, level = frame.f_back, level + 1
@@ -112,3 +122,10 @@ def temperatures(
     with np.errstate(divide="ignore"):
         other = 1.0 / arr
     return (arr, other, is_scalar) if name == "T" else (other, arr, is_scalar)
+
+
+def check_bool(name: str, value: object, owner: str) -> bool:
+    """Return ``value`` if it is a bool (not merely truthy), else raise."""
+    if not isinstance(value, bool):
+        raise fail(name, owner, "a bool", value)
+    return value

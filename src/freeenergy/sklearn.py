@@ -1,9 +1,9 @@
 """A scikit-learn estimator around :func:`freeenergy.learn.train_rbm` whose scores are true
 log-likelihoods.
 
-:class:`BernoulliRBM` mirrors :class:`sklearn.neural_network.BernoulliRBM` (``fit``,
+:class:`BernoulliRBMEstimator` mirrors :class:`sklearn.neural_network.BernoulliRBM` (``fit``,
 ``partial_fit``, ``transform``, ``score_samples``, ``gibbs``, ``components_``, ...) with two
-differences: training may use CD-k or PCD with any ``k``, and :meth:`BernoulliRBM.score_samples`
+differences: training may use CD-k or PCD with any ``k``, and :meth:`BernoulliRBMEstimator.score_samples`
 returns ``log p(v) = -F(v) - log Z`` with the exact ``log Z`` (or an AIS estimate of it),
 where scikit-learn's returns a stochastic pseudo-likelihood.
 """
@@ -19,19 +19,20 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from freeenergy._params import check_int, check_real, fail
+from freeenergy._lazy import renamed_attributes
+from freeenergy._params import InputError, check_int, check_real, fail
 from freeenergy.learn import _kernels as K
 from freeenergy.learn.monitor import EXACT_MAX_UNITS, TrainingError
-from freeenergy.models.rbm import BernoulliRBM as _TorchRBM
+from freeenergy.models.rbm import BernoulliRBM as TorchRBM
 
-__all__ = ["EXPECTED_FAILED_CHECKS", "BernoulliRBM"]
+__all__ = ["EXPECTED_FAILED_CHECKS", "BernoulliRBMEstimator"]
 
-_OWNER = "BernoulliRBM"
+_OWNER = "BernoulliRBMEstimator"
 _MAX_SEED = 2**31 - 1
 
 _OUT_OF_RANGE = ("feeds data outside [0, 1] (values up to about 9 after the positive_only shift); "
                  "an RBM with Bernoulli visibles rejects it by design. The same check passes "
-                 "for make_pipeline(MinMaxScaler(clip=True), BernoulliRBM(random_state=0)).")
+                 "for make_pipeline(MinMaxScaler(clip=True), BernoulliRBMEstimator(random_state=0)).")
 #: scikit-learn 1.9 checks that fail only because their data lie outside [0, 1]; pass this to
 #: ``check_estimator(..., expected_failed_checks=EXPECTED_FAILED_CHECKS)``.
 EXPECTED_FAILED_CHECKS: dict[str, str] = {name: _OUT_OF_RANGE for name in (
@@ -59,7 +60,7 @@ EXPECTED_FAILED_CHECKS: dict[str, str] = {name: _OUT_OF_RANGE for name in (
 )}
 
 
-class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class BernoulliRBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Bernoulli RBM trained by CD-k / PCD, scored by its exact (or AIS) log-likelihood.
 
     A scikit-learn transformer: ``transform`` gives the hidden-unit probabilities
@@ -131,15 +132,15 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
     check_pipeline_consistency, check_readonly_memmap_input,
     check_transformer_data_not_an_array, check_transformer_general and
     check_transformer_preserve_dtypes. Every one of them passes for
-    ``make_pipeline(MinMaxScaler(clip=True), BernoulliRBM(random_state=0))``, which is also the
+    ``make_pipeline(MinMaxScaler(clip=True), BernoulliRBMEstimator(random_state=0))``, which is also the
     way to feed data of any range.
 
     Examples
     --------
     >>> import numpy as np
-    >>> from freeenergy.sklearn import BernoulliRBM
+    >>> from freeenergy.sklearn import BernoulliRBMEstimator
     >>> X = (np.random.default_rng(0).random((100, 8)) < 0.3).astype(float)
-    >>> rbm = BernoulliRBM(n_components=4, n_iter=5, random_state=0).fit(X)
+    >>> rbm = BernoulliRBMEstimator(n_components=4, n_iter=5, random_state=0).fit(X)
     >>> rbm.transform(X).shape, rbm.components_.shape
     ((100, 4), (4, 8))
     >>> log_p = rbm.score_samples(X)             # exact log p(v), nats
@@ -186,7 +187,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         X = validate_data(self, X, dtype=np.float64, reset=reset)
         if X.size and (X.min() < 0 or X.max() > 1):
             negative = "Negative values in data are not allowed. " if X.min() < 0 else ""
-            raise ValueError(
+            raise InputError(
                 f"{negative}The 'X' parameter of {_OWNER} must hold values in [0, 1] (Bernoulli "
                 f"visible units: binary data or probabilities). Got values in [{X.min():g}, "
                 f"{X.max():g}] instead; rescale it, e.g. with sklearn.preprocessing.MinMaxScaler"
@@ -195,15 +196,15 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return X
 
     # ------------------------------------------------------------------ the torch model
-    def _model(self) -> _TorchRBM:
-        model = _TorchRBM(self.n_features_in_, self.n_components, seed=0)
+    def _model(self) -> TorchRBM:
+        model = TorchRBM(self.n_features_in_, self.n_components, seed=0)
         with torch.no_grad():
             model.weight.copy_(torch.from_numpy(self.components_.T))
             model.visible_bias.copy_(torch.from_numpy(self.intercept_visible_))
             model.hidden_bias.copy_(torch.from_numpy(self.intercept_hidden_))
         return model
 
-    def _store(self, model: _TorchRBM) -> None:
+    def _store(self, model: TorchRBM) -> None:
         self.components_ = model.weight.detach().numpy().T.copy()
         self.intercept_visible_ = model.visible_bias.detach().numpy().copy()
         self.intercept_hidden_ = model.hidden_bias.detach().numpy().copy()
@@ -222,7 +223,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         cfg = self._config()
         X = self._data(X, reset=True)
         self.random_state_ = check_random_state(self.random_state)
-        model = _TorchRBM(X.shape[1], self.n_components, seed=self._draw())
+        model = TorchRBM(X.shape[1], self.n_components, seed=self._draw())
         self._visible_sum, self._n_seen = np.zeros(X.shape[1]), 0
         self._train(model, X, cfg, self.n_iter, chains=None)
         return self
@@ -240,7 +241,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         X = self._data(X, reset=first)
         if first:
             self.random_state_ = check_random_state(self.random_state)
-            model = _TorchRBM(X.shape[1], self.n_components, seed=self._draw())
+            model = TorchRBM(X.shape[1], self.n_components, seed=self._draw())
             self._visible_sum, self._n_seen, chains = np.zeros(X.shape[1]), 0, None
         else:
             model = self._model()
@@ -276,6 +277,13 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         self._store(model)
 
     # ------------------------------------------------------------------ using the model
+    def get_feature_names_out(self, input_features=None):
+        """``bernoullirbm0, bernoullirbm1, ...``: the output names of scikit-learn's BernoulliRBM,
+        which this class replaces (``input_features`` is only checked against those seen in fit)."""
+        names = super().get_feature_names_out(input_features)
+        prefix = type(self).__name__.lower()
+        return np.asarray([name.replace(prefix, "bernoullirbm", 1) for name in names], dtype=object)
+
     def transform(self, X):
         """Hidden-unit probabilities ``p(h_j = 1 | v)``, shape (n_samples, n_components)."""
         check_is_fitted(self)
@@ -359,3 +367,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         tags = super().__sklearn_tags__()
         tags.input_tags.positive_only = True
         return tags
+
+
+# ``BernoulliRBM`` until 0.2, a clash with :class:`freeenergy.models.BernoulliRBM`
+__getattr__ = renamed_attributes(__name__, {"BernoulliRBM": "BernoulliRBMEstimator"})

@@ -25,7 +25,8 @@ from scipy import integrate
 from freeenergy.estimate import Estimate, exact_log_partition
 from freeenergy.estimate import exact as exact_module
 from freeenergy.estimate.exact import register_exact
-from freeenergy.models import BernoulliRBM, GaussianBernoulliRBM, IsingChain
+from freeenergy.models import BernoulliRBM, GaussianBernoulliRBM
+from freeenergy.systems import IsingChain
 from references import configurations, numpy_params, rbm_brute_log_z, rbm_energy, rbm_free_energy, rbm_log_z
 from torch_helpers import binary, randomise
 

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 import torch
 
+from freeenergy.estimate.variational import LatentVariableModel
 from freeenergy.models import BernoulliRBM, load_model
 from freeenergy.models.helmholtz import HelmholtzMachine
 from freeenergy.models.rbm import FORMAT
-from freeenergy.variational import LatentVariableModel
 from references import (
     bernoulli_entropy,
     numpy_params,

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from freeenergy._params import check_int, check_real, fail
+from freeenergy._params import InputError, check_int, check_real, fail
 
 BINARIZE = (None, "threshold", "stochastic")
 
 
-class DataFileError(ValueError):
+class DataFileError(InputError):
     """A data file is missing, truncated, corrupt or of another kind; the message names it."""
 
 

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
+from freeenergy._params import InputError
+
 __all__ = ["SpectrumFileError", "load_spectrum", "load_table"]
 
 
-class SpectrumFileError(ValueError):
+class SpectrumFileError(InputError):
     """A spectrum file is missing, unreadable or malformed; the message says which and why."""
 
 

@@ -29,7 +29,7 @@ from collections.abc import Callable
 import torch
 from tqdm.auto import tqdm
 
-from freeenergy._params import check_int, fail
+from freeenergy._params import InputError, InputTypeError, check_int, fail
 from freeenergy._threads import threads_for
 from freeenergy.estimate._result import Estimate
 from freeenergy.models._torch import softplus
@@ -115,7 +115,7 @@ def exact_log_partition(
         if cls in _EXACT:
             break
     else:
-        raise TypeError(
+        raise InputTypeError(
             f"exact_log_partition has no exact method for a {type(model).__name__}; known "
             f"types are {sorted(c.__name__ for c in _EXACT)}."
         )
@@ -136,7 +136,7 @@ def exact_log_partition(
 
 def _check_size(k: int, layer: str) -> None:
     if k > MAX_ENUMERATED:
-        raise ValueError(
+        raise InputError(
             f"exact_log_partition would enumerate 2^{k} configurations of the {layer} layer; at "
             f"most 2^{MAX_ENUMERATED} are allowed. Use a stochastic estimator such as AIS "
             f"(freeenergy.estimate.ais) for a model this size."

@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 import torch
 
-from freeenergy._params import check_real, fail, warn_caller
+from freeenergy._params import InputError, check_real, fail, warn_caller
 from freeenergy.estimate._result import Estimate
-from freeenergy.estimate.ais import _check_data, _check_model, _run
+from freeenergy.estimate.ais import run_annealing
+from freeenergy.estimate.ais_kernel import annealing_path
+from freeenergy.models._torch import check_rows
 
 __all__ = ["BracketWarning", "LikelihoodBracket", "LogLikelihood", "bracket", "log_likelihood"]
 
@@ -127,8 +129,8 @@ def _log_likelihood(neg_f: torch.Tensor, est: Estimate) -> LogLikelihood:
 
 
 def _neg_free_energy(model, data, owner) -> torch.Tensor:
-    _check_model(model, owner)
-    x = _check_data(data, model, owner, binary=True)
+    annealing_path(model, owner)
+    x = check_rows(data, model, owner, binary=True)
     with torch.no_grad():
         return -model.free_energy(x).to(torch.float64)
 
@@ -235,7 +237,7 @@ def bracket(model, data, *, forward: Estimate, reverse: Estimate,
             raise fail(name, owner, "an Estimate", est)
         _as_estimate(est, owner)
         if est.method == wrong:
-            raise ValueError(
+            raise InputError(
                 f"The {name!r} parameter of {owner} got an Estimate from {wrong}; pass the "
                 f"result of ais as 'forward' and of reverse_ais as 'reverse'."
             )
@@ -308,10 +310,10 @@ def raise_log_likelihood(model, data, *, betas=None, base="data", base_data=None
     """
     owner = "raise_log_likelihood"
     neg_f = _neg_free_energy(model, data, owner)
-    x = _check_data(data, model, owner, binary=True)
+    x = check_rows(data, model, owner, binary=True)
     if isinstance(base, str) and base == "data" and base_data is None:
         base_data = x
-    reverse = _run(model, owner, v0=lambda path, rng: x, betas=betas, base=base, data=base_data,
+    reverse = run_annealing(model, owner, v0=lambda path, rng: x, betas=betas, base=base, data=base_data,
                    smoothing=smoothing, seed=seed, progress=progress, reverse=True)
     log_w = torch.as_tensor(reverse.info["log_weights"], dtype=torch.float64)
     log_p = neg_f + log_w - reverse.info["log_z_base"]

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import torch
 
-from freeenergy._params import check_int, check_real, fail
+from freeenergy._params import InputError, InputTypeError, check_int, check_real, fail
 from freeenergy.learn import _kernels as K
 from freeenergy.learn.loop import validate_options
 from freeenergy.learn.monitor import ExplosionRule
 from freeenergy.models._torch import as_real_tensor
-from freeenergy.models.rbm import _RBM
+from freeenergy.models.rbm import RBM
 
 _OWNER = "train_rbm"
 
 
 def validate(model, method, k, epochs, batch_size, lr, momentum, weight_decay, seed, callbacks,
               checkpoint, checkpoint_every, resume, exact_every, explosion, progress, quiet):
-    if not isinstance(model, _RBM):
-        raise TypeError(f"The 'model' parameter of {_OWNER} must be a BernoulliRBM or "
+    if not isinstance(model, RBM):
+        raise InputTypeError(f"The 'model' parameter of {_OWNER} must be a BernoulliRBM or "
                         f"GaussianBernoulliRBM. Got {type(model).__name__} instead.")
     if method not in ("cd", "pcd"):
         raise fail("method", _OWNER, "'cd' or 'pcd'", method)
@@ -43,15 +43,15 @@ def validate(model, method, k, epochs, batch_size, lr, momentum, weight_decay, s
 def _as_rows(model, x, name: str) -> torch.Tensor:
     t = as_real_tensor(x, name, _OWNER, "shape (n, n_visible)").detach()
     if t.ndim != 2 or t.shape[1] != model.n_visible or t.shape[0] < 1:
-        raise ValueError(
+        raise InputError(
             f"The {name!r} parameter of {_OWNER} must have shape (n, {model.n_visible}) with n >= 1, "
             f"one row per sample. Got shape {tuple(t.shape)} instead."
         )
     t = t.to(device=model.device, dtype=model.dtype)
     if not torch.isfinite(t).all():
-        raise ValueError(f"The {name!r} parameter of {_OWNER} must be finite. Got NaN or inf.")
-    if model._binary_visible and ((t < 0) | (t > 1)).any():
-        raise ValueError(f"The {name!r} parameter of {_OWNER} must hold values in [0, 1] for a "
+        raise InputError(f"The {name!r} parameter of {_OWNER} must be finite. Got NaN or inf.")
+    if model.binary_visible and ((t < 0) | (t > 1)).any():
+        raise InputError(f"The {name!r} parameter of {_OWNER} must hold values in [0, 1] for a "
                          f"{type(model).__name__}. Got values in [{float(t.min()):g}, "
                          f"{float(t.max()):g}] instead.")
     return t.contiguous()

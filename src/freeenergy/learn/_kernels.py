@@ -107,7 +107,7 @@ def init_state(model, data: torch.Tensor, cfg: Config, generator: torch.Generato
     if cfg.method == "pcd":
         rows = torch.randint(len(data), (cfg.batch_size,), generator=generator, device=data.device)
         with torch.no_grad():
-            chains = model._sample_h(data[rows], generator)
+            chains = model.sample_hidden(data[rows], generator, check=False)
     return State(velocity, chains, generator)
 
 
@@ -148,19 +148,19 @@ register_kernel(BernoulliRBM)(_bernoulli_kernel)
 def _autograd_kernel(model, v0, state, k):
     gen = state.generator
     with torch.no_grad():
-        h = model._sample_h(v0, gen)
+        h = model.sample_hidden(v0, gen, check=False)
         recon = torch.sub(v0, model.visible_probs(h)).square_().sum()
         if state.chains is not None:
             h = state.chains
         for step in range(k):
-            v = model._sample_v(h, gen)
+            v = model.sample_visible(h, gen, check=False)
             if step < k - 1 or state.chains is not None:
-                h = model._sample_h(v, gen)
+                h = model.sample_hidden(v, gen, check=False)
         if state.chains is not None:
             state.chains = h
     params = trained_parameters(model)
     with torch.enable_grad():
-        surrogate = model._free_energy(v).mean() - model._free_energy(v0).mean()
+        surrogate = model.free_energy(v, check=False).mean() - model.free_energy(v0, check=False).mean()
         grads = torch.autograd.grad(surrogate, list(params.values()))
     return dict(zip(params, grads, strict=True)), recon
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import torch
 
 from freeenergy._io import atomic_write, dumps
+from freeenergy._params import InputError, InputTypeError
 from freeenergy.learn.history import TrainingHistory, VariationalHistory
 from freeenergy.models._torch import model_class, model_metadata, read_archive
 
@@ -77,7 +78,7 @@ def rbm_entries(state) -> dict:
 def read_checkpoint(path) -> tuple[dict, dict]:
     """``(metadata, payload)`` of a checkpoint file, with clear errors for anything else."""
     if not isinstance(path, str | os.PathLike):
-        raise TypeError(f"A checkpoint path must be a str or os.PathLike. Got {path!r} instead.")
+        raise InputTypeError(f"A checkpoint path must be a str or os.PathLike. Got {path!r} instead.")
     meta, payload = read_archive(
         Path(path), kind="checkpoint", fmt=CHECKPOINT_FORMAT, version=CHECKPOINT_VERSION,
         keys={"metadata", "model", "generator", "history"}, map_location="cpu",
@@ -86,14 +87,14 @@ def read_checkpoint(path) -> tuple[dict, dict]:
     try:
         model_class(meta.get("model", {}).get("class"))
     except ValueError as exc:
-        raise ValueError(f"'{path}' holds an {exc}.") from None
+        raise InputError(f"'{path}' holds an {exc}.") from None
     return meta, payload
 
 
 def history_from(meta: dict, payload: dict) -> TrainingHistory:
     kind = _HISTORIES.get(meta.get("history", "TrainingHistory"))
     if kind is None:
-        raise ValueError(f"unknown history record {meta.get('history')!r}")
+        raise InputError(f"unknown history record {meta.get('history')!r}")
     cols = {c: payload["history"][c].numpy() for c in kind.COLUMNS}
     return kind(**cols, arguments=meta["arguments"], stop_reason=meta["stop_reason"])
 
@@ -154,10 +155,10 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     meta, payload = read_checkpoint(path)
     m = meta["model"]
     try:
-        model = model_class(m["class"])._from_metadata(m, torch.device("cpu"))
+        model = model_class(m["class"]).from_metadata(m, torch.device("cpu"))
         model.load_state_dict(payload["model"])
         history = history_from(meta, payload)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         reason = " ".join(str(exc).split())[:300]
-        raise ValueError(f"'{path}' is a damaged freeenergy checkpoint: {reason}") from None
+        raise InputError(f"'{path}' is a damaged freeenergy checkpoint: {reason}") from None
     return Checkpoint(model, int(meta["epoch"]), history, meta["arguments"], Path(path))

@@ -18,10 +18,10 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import torch
 
-from freeenergy._params import check_int, fail
+from freeenergy._params import InputError, InputTypeError, check_int, fail
+from freeenergy.estimate.variational import helmholtz_free_energy, importance_weighted_bound
 from freeenergy.learn.history import VariationalHistory
 from freeenergy.learn.loop import Diverged, Loop, bad_parameter, validate_options
-from freeenergy.variational import helmholtz_free_energy, importance_weighted_bound
 
 __all__ = ["train_vae"]
 
@@ -54,7 +54,7 @@ class LatentTask:
     def restore(self, payload: dict, gen: torch.Generator) -> torch.optim.Optimizer:
         self.gen = gen
         if "optimizer" not in payload:
-            raise ValueError(f"The checkpoint was not written by {self.owner} (no optimizer state).")
+            raise InputError(f"The checkpoint was not written by {self.owner} (no optimizer state).")
         self.optimizer.load_state_dict(payload["optimizer"])
         return self.optimizer
 
@@ -140,19 +140,19 @@ def latent_rows(model, x, name: str, owner: str, values: str | None) -> torch.Te
             raise fail(name, owner, "a numeric array of shape (n, n_visible)", x)
         t = torch.from_numpy(arr.astype(np.float64, copy=False))
     if t.ndim != 2 or t.shape[1] != model.n_visible or t.shape[0] < 1:
-        raise ValueError(
+        raise InputError(
             f"The {name!r} parameter of {owner} must have shape (n, {model.n_visible}) with n >= 1, "
             f"one row per example. Got shape {tuple(t.shape)} instead."
         )
     t = t.to(device=model.device, dtype=model.dtype)
     if not torch.isfinite(t).all():
-        raise ValueError(f"The {name!r} parameter of {owner} must be finite. Got NaN or inf.")
+        raise InputError(f"The {name!r} parameter of {owner} must be finite. Got NaN or inf.")
     if values == "binary" and ((t != 0) & (t != 1)).any():
         hint = " or grey values in [0, 1] with dynamic_binarization=True" if name == "data" else ""
-        raise ValueError(f"The {name!r} parameter of {owner} must hold 0/1 values for a "
+        raise InputError(f"The {name!r} parameter of {owner} must hold 0/1 values for a "
                          f"{type(model).__name__}. Pass binarised data{hint}.")
     if values == "unit" and ((t < 0) | (t > 1)).any():
-        raise ValueError(f"The {name!r} parameter of {owner} must hold probabilities in [0, 1] with "
+        raise InputError(f"The {name!r} parameter of {owner} must hold probabilities in [0, 1] with "
                          f"dynamic_binarization=True. Got values in [{float(t.min()):g}, "
                          f"{float(t.max()):g}] instead.")
     return t.contiguous()
@@ -292,7 +292,7 @@ def train_vae(
     """
     owner = _VAETask.owner
     if type(model).__name__ != "VAE":
-        raise TypeError(f"The 'model' parameter of {owner} must be a VAE. Got "
+        raise InputTypeError(f"The 'model' parameter of {owner} must be a VAE. Got "
                         f"{type(model).__name__} instead.")
     if objective not in ("elbo", "iwae"):
         raise fail("objective", owner, "'elbo' or 'iwae'", objective)

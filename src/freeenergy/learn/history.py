@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from freeenergy._io import jsonable
+from freeenergy._params import InputError
 
 __all__ = ["TrainingHistory", "VariationalHistory"]
 
@@ -32,7 +33,7 @@ class _Rows:
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
         if len({len(getattr(self, n)) for n in self.COLUMNS}) != 1:
-            raise ValueError(f"All columns of a {type(self).__name__} must have the same length.")
+            raise InputError(f"All columns of a {type(self).__name__} must have the same length.")
         object.__setattr__(self, "arguments", dict(self.arguments))
 
     @classmethod
@@ -143,7 +144,7 @@ class VariationalHistory(_Rows):
 
     Row 0 describes the model before training; every array is read-only and NaN where a value
     was not computed. All values are means over the examples in nats per example, computed by
-    :func:`freeenergy.variational.helmholtz_free_energy` (``method="auto"``: exact sums over
+    :func:`freeenergy.estimate.variational.helmholtz_free_energy` (``method="auto"``: exact sums over
     the latents of an enumerable model, Monte Carlo otherwise) with a seed fixed per epoch.
 
     Attributes

@@ -32,7 +32,7 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from freeenergy._params import check_int, check_real, fail, warn_caller
+from freeenergy._params import InputError, check_int, check_real, fail, warn_caller
 from freeenergy.learn.checkpoint import history_from, read_checkpoint, write_checkpoint
 from freeenergy.learn.monitor import TrainingError, TrainingWarning
 from freeenergy.models._torch import model_metadata
@@ -144,7 +144,7 @@ class Loop:
         owner = self.task.owner
         want, have = meta["model"], model_metadata(self.model)
         if want != have:
-            raise ValueError(
+            raise InputError(
                 f"Cannot resume from '{path}': it holds a {self.task.describe(want)} but the model "
                 f"given to {owner} is a {self.task.describe(have)}. Pass a model of the same class, "
                 f"shape and dtype."
@@ -155,12 +155,12 @@ class Loop:
         diff = [f"{key}={old.get(key)!r} there, {self.arguments[key]!r} here" for key in keys
                 if old.get(key) != self.arguments[key]]
         if diff:
-            raise ValueError(
+            raise InputError(
                 f"Cannot resume from '{path}': the training arguments differ from the run that "
                 f"wrote it ({'; '.join(diff)}). Resume with the same arguments and data."
             )
         if self.opts["epochs"] < meta["epoch"]:
-            raise ValueError(f"Cannot resume from '{path}': it is at epoch {meta['epoch']} but "
+            raise InputError(f"Cannot resume from '{path}': it is at epoch {meta['epoch']} but "
                              f"'epochs' (the total) is {self.opts['epochs']}.")
 
     # ------------------------------------------------------------------ the loop
@@ -243,7 +243,7 @@ class Loop:
         for callback in self.opts["callbacks"]:
             answer = callback(epoch, self.model, self.history())
             if answer not in (None, "stop"):
-                raise ValueError(f"A callback of {self.task.owner} must return None or 'stop'. "
+                raise InputError(f"A callback of {self.task.owner} must return None or 'stop'. "
                                  f"{callback!r} returned {answer!r} at epoch {epoch}.")
             stop = stop or answer == "stop"
         return stop

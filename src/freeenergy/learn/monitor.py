@@ -158,7 +158,7 @@ def mean_free_energy(model, data: torch.Tensor) -> float:
     """Mean of ``F(v)`` over the rows of ``data`` (nats), accumulated in float64."""
     total = torch.zeros((), dtype=torch.float64, device=data.device)
     for start in range(0, len(data), _CHUNK_ROWS):
-        total += model._free_energy(data[start:start + _CHUNK_ROWS]).to(torch.float64).sum()
+        total += model.free_energy(data[start:start + _CHUNK_ROWS], check=False).to(torch.float64).sum()
     return float(total) / len(data)
 
 

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 
 import torch
 
-from freeenergy._params import check_int, fail
+from freeenergy._params import InputTypeError, check_int, fail
 from freeenergy.learn.elbo import LatentTask, monitor_options, run
 from freeenergy.learn.loop import validate_options
 from freeenergy.models.helmholtz import HelmholtzMachine
@@ -49,23 +49,23 @@ class _HelmholtzTask(LatentTask):
             top = torch.sigmoid(model.prior_logits).expand(n, model.layer_sizes[-1])
             layers = [torch.bernoulli(top, generator=gen)]
             for i in reversed(range(len(model.layer_sizes) - 1)):
-                probs = torch.sigmoid(model._gen_logits(i, layers[0]))
+                probs = torch.sigmoid(model.generative_logits(i, layers[0]))
                 layers.insert(0, torch.bernoulli(probs, generator=gen))
         return layers[0], torch.cat(layers[1:], dim=-1)
 
     def sleep_loss(self, n: int) -> torch.Tensor:
         x, z = self.dream(n)
-        return -self.model._rec_log_prob(x, z).mean()
+        return -self.model.recognition_log_prob(x, z, check=False).mean()
 
     def losses(self, x):
         model, k = self.model, self.trajectory["k"]
         if self.trajectory["method"] == "wake-sleep":
             z, log_q = model.recognition_sample(x, 1, generator=self.gen)
-            log_p = model._log_joint(x, z[0])
+            log_p = model.log_joint(x, z[0], check=False)
             value = (log_q[0] - log_p).detach().sum()  # one-sample estimate of F[q]
             return -log_p.mean() + self.sleep_loss(len(x)), value
         z, log_q = model.recognition_sample(x, k, generator=self.gen)  # (k, b, n_latent), (k, b)
-        log_p = model._log_joint(x, z)
+        log_p = model.log_joint(x, z, check=False)
         log_w = (log_p - log_q).detach()
         w = torch.softmax(log_w, dim=0)
         value = -(torch.logsumexp(log_w, dim=0) - math.log(k)).sum()  # -L_k
@@ -165,7 +165,7 @@ def train_helmholtz(
     """
     owner = _HelmholtzTask.owner
     if not isinstance(model, HelmholtzMachine):
-        raise TypeError(f"The 'model' parameter of {owner} must be a HelmholtzMachine. Got "
+        raise InputTypeError(f"The 'model' parameter of {owner} must be a HelmholtzMachine. Got "
                         f"{type(model).__name__} instead.")
     if method not in _METHODS:
         raise fail("method", owner, "'wake-sleep' or 'reweighted-wake-sleep'", method)

@@ -21,7 +21,7 @@ import torch
 from torch.nn import functional as F
 
 from freeenergy._io import atomic_write, dumps
-from freeenergy._params import check_int, fail
+from freeenergy._params import InputError, InputTypeError, check_int, fail
 
 FORMAT = "freeenergy-model"
 FORMAT_VERSION = 1
@@ -76,12 +76,12 @@ def check_generator(generator, owner: str, device: torch.device) -> torch.Genera
     if generator is None:
         return None
     if not isinstance(generator, torch.Generator):
-        raise TypeError(
+        raise InputTypeError(
             f"The 'generator' parameter of {owner} must be a torch.Generator or None. "
             f"Got {type(generator).__name__} instead."
         )
     if generator.device.type != device.type:
-        raise ValueError(
+        raise InputError(
             f"The 'generator' parameter of {owner} must live on the model's device ({device}). "
             f"Got a generator on {generator.device} instead."
         )
@@ -91,14 +91,14 @@ def check_generator(generator, owner: str, device: torch.device) -> torch.Genera
 def model_class(name: object) -> type:
     """The model class saved under ``name`` in a file's metadata (imported on demand)."""
     if name not in MODEL_MODULES:
-        raise ValueError(f"unknown model class {name!r}; known classes are {sorted(MODEL_MODULES)}")
+        raise InputError(f"unknown model class {name!r}; known classes are {sorted(MODEL_MODULES)}")
     return getattr(importlib.import_module(MODEL_MODULES[name]), name)
 
 
 def model_metadata(model) -> dict[str, Any]:
     """The metadata that rebuilds ``model`` (class, dtype and constructor arguments)."""
     return {"class": type(model).__name__, "dtype": str(model.dtype).removeprefix("torch."),
-            **model._metadata_fields()}
+            **model.metadata_fields()}
 
 
 def as_real_tensor(x, name: str, owner: str, what: str) -> torch.Tensor:
@@ -123,8 +123,8 @@ class SavedModel:
     """Mixin for the torch models: ``device``, ``dtype``, and ``save`` / ``load`` in the shared
     file format.
 
-    A subclass defines :meth:`_metadata_fields` (JSON-ready constructor arguments) and
-    :meth:`_from_metadata` (an instance with those arguments, on a device and dtype), and is
+    A subclass defines :meth:`metadata_fields` (JSON-ready constructor arguments) and
+    :meth:`from_metadata` (an instance with those arguments, on a device and dtype), and is
     listed in :data:`MODEL_MODULES`.
     """
 
@@ -138,11 +138,11 @@ class SavedModel:
         """Floating-point type of the parameters."""
         return next(self.parameters()).dtype
 
-    def _metadata_fields(self) -> dict[str, Any]:
+    def metadata_fields(self) -> dict[str, Any]:
         raise NotImplementedError
 
     @classmethod
-    def _from_metadata(cls, meta: dict[str, Any], device: torch.device):
+    def from_metadata(cls, meta: dict[str, Any], device: torch.device):
         raise NotImplementedError
 
     def save(self, path: str | os.PathLike) -> Path:
@@ -166,7 +166,7 @@ class SavedModel:
         """
         model = load_model(path, map_location=map_location)
         if not isinstance(model, cls):
-            raise ValueError(
+            raise InputError(
                 f"The model file '{path}' holds a {type(model).__name__}, not a {cls.__name__}; "
                 f"use freeenergy.models.load_model to read any model."
             )
@@ -187,24 +187,24 @@ def read_archive(path: Path, *, kind: str, fmt: str, version: int, keys: set[str
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises many types for truncated / foreign files
         reason = " ".join(str(exc).split())[:200]
-        raise ValueError(
+        raise InputError(
             f"Cannot read '{path}' as a freeenergy {kind}: it is truncated, corrupt or not a "
             f"torch archive ({type(exc).__name__}: {reason})."
         ) from exc
     if not (isinstance(payload, dict) and keys <= payload.keys()):
         what = "a dict without them" if isinstance(payload, dict) else f"a {type(payload).__name__}"
-        raise ValueError(
+        raise InputError(
             f"'{path}' is not a freeenergy {kind}: it should hold a dict with {sorted(keys)} ({hint}) "
             f"but holds {what}."
         )
     try:
         meta = json.loads(payload["metadata"])
     except (TypeError, ValueError):
-        raise ValueError(f"'{path}' is not a freeenergy {kind}: its metadata is not JSON.") from None
+        raise InputError(f"'{path}' is not a freeenergy {kind}: its metadata is not JSON.") from None
     if not isinstance(meta, dict) or meta.get("format") != fmt:
-        raise ValueError(f"'{path}' is not a freeenergy {kind} (format is not {fmt!r}).")
+        raise InputError(f"'{path}' is not a freeenergy {kind} (format is not {fmt!r}).")
     if not isinstance(meta.get("version"), int) or meta["version"] > version:
-        raise ValueError(
+        raise InputError(
             f"'{path}' has {kind} format version {meta.get('version')!r}; this freeenergy reads "
             f"versions up to {version}. Upgrade freeenergy to read it."
         )
@@ -245,7 +245,8 @@ def load_model(path: str | os.PathLike, *, map_location=None):
     BernoulliRBM(n_visible=6, n_hidden=2, dtype=torch.float64)
     """
     if not isinstance(path, str | os.PathLike):
-        raise TypeError(f"The 'path' parameter of load_model must be a str or path. Got {path!r} instead.")
+        raise InputTypeError(
+            f"The 'path' parameter of load_model must be a str or path. Got {path!r} instead.")
     path = Path(path)
     meta, payload = read_archive(path, kind="model file", fmt=FORMAT, version=FORMAT_VERSION,
                                  keys={"metadata", "state_dict"}, hint="as written by model.save",
@@ -253,15 +254,45 @@ def load_model(path: str | os.PathLike, *, map_location=None):
     try:
         cls = model_class(meta.get("class"))
     except ValueError as exc:
-        raise ValueError(f"'{path}' holds an {exc}.") from None
+        raise InputError(f"'{path}' holds an {exc}.") from None
     state = payload["state_dict"]
     try:
         device = next(iter(state.values())).device if state else torch.device("cpu")
-        model = cls._from_metadata(meta, device)
+        model = cls.from_metadata(meta, device)
         model.load_state_dict(state)
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, StopIteration) as exc:
         reason = " ".join(str(exc).split())[:300]
-        raise ValueError(f"'{path}' is a damaged freeenergy model file: {reason}") from None
+        raise InputError(f"'{path}' is a damaged freeenergy model file: {reason}") from None
     if not all(torch.isfinite(p).all() for p in model.parameters()):
-        raise ValueError(f"'{path}' holds non-finite (NaN or inf) parameters.")
+        raise InputError(f"'{path}' holds non-finite (NaN or inf) parameters.")
     return model
+
+
+def check_rows(data, model, owner: str, *, binary: bool, name: str = "data") -> torch.Tensor:
+    """Validate a (n, n_visible) batch of examples; return it on the model's device and dtype.
+
+    ``binary``: Bernoulli visibles (``model.binary_visible``) must be exactly 0 or 1; otherwise
+    values in [0, 1] are allowed. Real-valued visibles are only checked to be finite.
+    """
+    x = as_real_tensor(data, name, owner, "shape (n_examples, n_visible)").detach()
+    n_v = model.n_visible
+    if x.ndim != 2 or x.shape[1] != n_v or x.shape[0] < 1:
+        raise InputError(
+            f"The {name!r} parameter of {owner} must have shape (n_examples, {n_v}): one example "
+            f"per row, one value per visible unit, at least one row. Got shape {tuple(x.shape)} "
+            f"instead (reshape images to rows, e.g. data.reshape(len(data), -1))."
+        )
+    x = x.to(device=model.device, dtype=model.dtype)
+    if not torch.isfinite(x).all():
+        raise InputError(f"The {name!r} parameter of {owner} must be finite. Got NaN or inf.")
+    if model.binary_visible:
+        bad = (x != 0) & (x != 1) if binary else (x < 0) | (x > 1)
+        if bad.any():
+            allowed = "0/1 values (binarise grey levels first)" if binary else "values in [0, 1]"
+            value = x[bad].flatten()[0].item()
+            raise InputError(
+                f"The {name!r} parameter of {owner} must hold {allowed} for the Bernoulli "
+                f"visibles of a {type(model).__name__}. Got a value of {value!r} in data of shape "
+                f"{tuple(x.shape)} instead."
+            )
+    return x

@@ -12,7 +12,7 @@ The recognition model runs bottom-up, factorised within each layer:
 sigmoid(rec_biases[l]_j + (h_l @ rec_weights[l])_j)``, ``rec_weights[l]`` of shape ``(n_l,
 n_{l+1})``.
 
-The model implements :class:`freeenergy.variational.LatentVariableModel`: the latent vector ``z``
+The model implements :class:`freeenergy.estimate.variational.LatentVariableModel`: the latent vector ``z``
 is the concatenation ``(h_1, ..., h_L)`` (bottom to top), ``log_joint(x, z) = log p(x, z)`` in nats
 and the energy is ``E(x, z) = -log p(x, z)`` (T = 1).
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import torch
 
-from freeenergy._params import check_int, fail
+from freeenergy._params import InputError, check_int, fail
 from freeenergy.models._torch import (
     SavedModel,
     as_real_tensor,
@@ -143,7 +143,7 @@ class HelmholtzMachine(SavedModel, torch.nn.Module):
         owner = f"HelmholtzMachine.{method}"
         x = as_real_tensor(x, name, owner, "0/1 unit values")
         if x.ndim == 0 or x.shape[-1] != n:
-            raise ValueError(
+            raise InputError(
                 f"The {name!r} parameter of {owner} must have shape (..., {n}), one value per unit "
                 f"on the last axis. Got shape {tuple(x.shape)} instead."
             )
@@ -152,7 +152,7 @@ class HelmholtzMachine(SavedModel, torch.nn.Module):
             bad = (x != 0) & (x != 1)
             if bad.any():
                 value = x[bad].flatten()[0].item()
-                raise ValueError(
+                raise InputError(
                     f"The {name!r} parameter of {owner} must hold binary unit values (0 or 1). Got "
                     f"a value of {value!r} in an input of shape {tuple(x.shape)} instead."
                 )
@@ -161,7 +161,7 @@ class HelmholtzMachine(SavedModel, torch.nn.Module):
     def _visible(self, x, method: str) -> torch.Tensor:
         x = self._units(x, "x", method, self.n_visible)
         if x.ndim != 2:
-            raise ValueError(
+            raise InputError(
                 f"The 'x' parameter of HelmholtzMachine.{method} must have shape (batch, "
                 f"{self.n_visible}). Got shape {tuple(x.shape)} instead."
             )
@@ -176,7 +176,7 @@ class HelmholtzMachine(SavedModel, torch.nn.Module):
         else:
             ok = z.ndim >= 2
         if not ok:
-            raise ValueError(
+            raise InputError(
                 f"The 'z' parameter of HelmholtzMachine.{method} must have shape (..., "
                 f"{x.shape[0]}, {self.n_latent}) to match 'x' of shape {tuple(x.shape)}. Got shape "
                 f"{tuple(z.shape)} instead."
@@ -194,7 +194,8 @@ class HelmholtzMachine(SavedModel, torch.nn.Module):
         """Split a latent vector ``z`` (..., n_latent) into its layers ``[h_1, ..., h_L]``."""
         return list(torch.split(z, list(self.layer_sizes[1:]), dim=-1))
 
-    def _gen_logits(self, layer: int, above: torch.Tensor) -> torch.Tensor:
+    def generative_logits(self, layer: int, above: torch.Tensor) -> torch.Tensor:
+        """Logits of ``p(h_layer | h_(layer+1) = above)`` (layer 0 is the data); trusted input."""
         return self.gen_biases[layer] + above @ self.gen_weights[layer].T
 
     def _rec_logits(self, layer: int, below: torch.Tensor) -> torch.Tensor:
@@ -204,7 +205,7 @@ class HelmholtzMachine(SavedModel, torch.nn.Module):
         layers = [x, *self.split(z)]
         out = bernoulli_log_prob(layers[-1], self.prior_logits)
         for i in range(len(layers) - 1):
-            out = out + bernoulli_log_prob(layers[i], self._gen_logits(i, layers[i + 1]))
+            out = out + bernoulli_log_prob(layers[i], self.generative_logits(i, layers[i + 1]))
         return out
 
     def _rec_log_prob(self, x, z):
@@ -215,7 +216,7 @@ class HelmholtzMachine(SavedModel, torch.nn.Module):
         return out
 
     # ------------------------------------------------------------------ the protocol
-    def log_joint(self, x, z) -> torch.Tensor:
+    def log_joint(self, x, z, *, check: bool = True) -> torch.Tensor:
         """``log p(x, z)`` in nats (the energy is its negative).
 
         Parameters
@@ -223,16 +224,23 @@ class HelmholtzMachine(SavedModel, torch.nn.Module):
         x : array_like or Tensor, shape (b, n_visible), 0/1 values
         z : array_like or Tensor, shape (..., b, n_latent), 0/1 values
             Latent layers concatenated bottom to top.
+        check : bool
+            Validate ``x`` and ``z``. Trainers that validated their data once pass ``False``
+            and tensors of the model's dtype and device.
 
         Returns
         -------
         Tensor, shape (..., b)
         """
+        if not check:
+            return self._log_joint(x, z)
         x = self._visible(x, "log_joint")
         return self._log_joint(x, self._latent(x, z, "log_joint"))
 
-    def recognition_log_prob(self, x, z) -> torch.Tensor:
-        """``log q(z | x)`` in nats, shape (..., b) (shapes as for :meth:`log_joint`)."""
+    def recognition_log_prob(self, x, z, *, check: bool = True) -> torch.Tensor:
+        """``log q(z | x)`` in nats, shape (..., b) (shapes and ``check`` as for :meth:`log_joint`)."""
+        if not check:
+            return self._rec_log_prob(x, z)
         x = self._visible(x, "recognition_log_prob")
         return self._rec_log_prob(x, self._latent(x, z, "recognition_log_prob"))
 
@@ -313,7 +321,7 @@ class HelmholtzMachine(SavedModel, torch.nn.Module):
         top = torch.sigmoid(self.prior_logits).expand(n, self.layer_sizes[-1])
         layers = [torch.bernoulli(top, generator=gen)]
         for i in reversed(range(len(self.layer_sizes) - 1)):
-            probs = torch.sigmoid(self._gen_logits(i, layers[0]))
+            probs = torch.sigmoid(self.generative_logits(i, layers[0]))
             layers.insert(0, torch.bernoulli(probs, generator=gen))
         if return_latent:
             return layers[0], torch.cat(layers[1:], dim=-1)
@@ -328,9 +336,9 @@ class HelmholtzMachine(SavedModel, torch.nn.Module):
         return self.split(z[0])
 
     # ------------------------------------------------------------------ files
-    def _metadata_fields(self) -> dict:
+    def metadata_fields(self) -> dict:
         return {"layer_sizes": list(self.layer_sizes)}
 
     @classmethod
-    def _from_metadata(cls, meta: dict, device: torch.device) -> HelmholtzMachine:
+    def from_metadata(cls, meta: dict, device: torch.device) -> HelmholtzMachine:
         return cls(meta["layer_sizes"], dtype=meta["dtype"], device=device, seed=0)

@@ -27,7 +27,7 @@ import math
 import numpy as np
 import torch
 
-from freeenergy._params import check_int, check_real, fail
+from freeenergy._params import InputError, check_int, check_real, fail
 from freeenergy.models._torch import (
     FORMAT,
     FORMAT_VERSION,
@@ -46,10 +46,13 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "BernoulliRBM", "GaussianBernoulliRBM", "
 _INIT_STD = 0.01
 
 
-class _RBM(SavedModel, torch.nn.Module):
-    """Shared machinery; subclasses define the visible-layer terms."""
+class RBM(SavedModel, torch.nn.Module):
+    """The base of the RBMs: weights, biases, energies, conditionals and Gibbs sampling.
 
-    _binary_visible = True
+    Subclasses (:class:`BernoulliRBM`, :class:`GaussianBernoulliRBM`) define the visible-layer
+    terms; ``isinstance(model, RBM)`` tells any RBM."""
+
+    binary_visible = True
     #: Check input values (finite; in [0, 1] for binary units) on every public call. Shapes are
     #: always checked; set to False on a model in a hot loop to skip the value scans.
     validate_args = True
@@ -75,10 +78,10 @@ class _RBM(SavedModel, torch.nn.Module):
         """Validate a batch of unit values (shape (..., n)) and move it to our device/dtype."""
         owner = f"{type(self).__name__}.{method}"
         n = self.n_visible if layer == "visible" else self.n_hidden
-        binary = layer == "hidden" or self._binary_visible
+        binary = layer == "hidden" or self.binary_visible
         x = as_real_tensor(x, name, owner, f"{layer} unit values")
         if x.ndim == 0 or x.shape[-1] != n:
-            raise ValueError(
+            raise InputError(
                 f"The {name!r} parameter of {owner} must have shape (..., {n}), one value per "
                 f"{layer} unit on the last axis. Got shape {tuple(x.shape)} instead."
             )
@@ -86,10 +89,10 @@ class _RBM(SavedModel, torch.nn.Module):
         if not self.validate_args:
             return x
         if not torch.isfinite(x).all():
-            raise ValueError(f"The {name!r} parameter of {owner} must be finite. Got NaN or inf.")
+            raise InputError(f"The {name!r} parameter of {owner} must be finite. Got NaN or inf.")
         if binary and ((x < 0) | (x > 1)).any():
             bad = x[(x < 0) | (x > 1)].flatten()[0].item()
-            raise ValueError(
+            raise InputError(
                 f"The {name!r} parameter of {owner} must hold {layer} unit values in [0, 1] "
                 f"(Bernoulli units). Got a value of {bad!r} in an input of shape "
                 f"{tuple(x.shape)} instead."
@@ -128,13 +131,13 @@ class _RBM(SavedModel, torch.nn.Module):
         try:
             torch.broadcast_shapes(v.shape[:-1], h.shape[:-1])
         except RuntimeError:
-            raise ValueError(
+            raise InputError(
                 f"The batch shapes of 'v' {tuple(v.shape)} and 'h' {tuple(h.shape)} given to "
                 f"{type(self).__name__}.energy do not broadcast."
             ) from None
         return self._energy(v, h)
 
-    def free_energy(self, v) -> torch.Tensor:
+    def free_energy(self, v, *, check: bool = True) -> torch.Tensor:
         """Free energy of the visibles, the hidden units summed out exactly.
 
         ``F(v) = -log sum_h exp(-E(v, h))``, so ``p(v) = exp(-F(v)) / Z``.
@@ -142,12 +145,15 @@ class _RBM(SavedModel, torch.nn.Module):
         Parameters
         ----------
         v : array_like or Tensor, shape (..., n_visible)
+        check : bool
+            Validate ``v``. Trainers and estimators that validated their data once pass
+            ``False`` and a tensor of the model's dtype and device.
 
         Returns
         -------
         Tensor, shape (...)
         """
-        return self._free_energy(self._batch(v, "v", "free_energy", "visible"))
+        return self._free_energy(self._batch(v, "v", "free_energy", "visible") if check else v)
 
     def free_energy_hidden(self, h) -> torch.Tensor:
         """Free energy of the hiddens, the visibles summed (or integrated) out exactly.
@@ -189,13 +195,20 @@ class _RBM(SavedModel, torch.nn.Module):
         """``p(h_j = 1 | v)``, shape (..., n_hidden)."""
         return torch.sigmoid(self._hidden_logits(self._batch(v, "v", "hidden_probs", "visible")))
 
-    def sample_hidden(self, v, generator=None) -> torch.Tensor:
-        """Draw ``h ~ p(h | v)`` (0/1 values in the model dtype), shape (..., n_hidden)."""
+    def sample_hidden(self, v, generator=None, *, check: bool = True) -> torch.Tensor:
+        """Draw ``h ~ p(h | v)`` (0/1 values in the model dtype), shape (..., n_hidden).
+
+        ``check=False`` skips validating ``v`` and ``generator`` (see :meth:`free_energy`).
+        """
+        if not check:
+            return self._sample_h(v, generator)
         gen = self._generator(generator, "sample_hidden")
         return self._sample_h(self._batch(v, "v", "sample_hidden", "visible"), gen)
 
-    def sample_visible(self, h, generator=None) -> torch.Tensor:
-        """Draw ``v ~ p(v | h)``, shape (..., n_visible)."""
+    def sample_visible(self, h, generator=None, *, check: bool = True) -> torch.Tensor:
+        """Draw ``v ~ p(v | h)``, shape (..., n_visible); ``check`` as for :meth:`sample_hidden`."""
+        if not check:
+            return self._sample_v(h, generator)
         gen = self._generator(generator, "sample_visible")
         return self._sample_v(self._batch(h, "h", "sample_visible", "hidden"), gen)
 
@@ -254,7 +267,7 @@ class _RBM(SavedModel, torch.nn.Module):
         else:
             v = self._batch(init, "init", "sample", "visible")
             if v.shape not in ((n, self.n_visible), (self.n_visible,)):
-                raise ValueError(
+                raise InputError(
                     f"The 'init' parameter of {owner} must have shape ({n}, {self.n_visible}) or "
                     f"({self.n_visible},). Got shape {tuple(v.shape)} instead."
                 )
@@ -273,8 +286,8 @@ class _RBM(SavedModel, torch.nn.Module):
         (``W`` and ``a`` unchanged), which needs ``beta > 0``. The copy is detached.
         """
         beta = check_real("beta", beta, f"{type(self).__name__}.at_beta")
-        if beta < 0 or (beta == 0 and not self._binary_visible):
-            bound = ">= 0" if self._binary_visible else "> 0"
+        if beta < 0 or (beta == 0 and not self.binary_visible):
+            bound = ">= 0" if self.binary_visible else "> 0"
             raise fail("beta", f"{type(self).__name__}.at_beta", f"a finite number {bound}", beta)
         model = type(self)(
             self.n_visible,
@@ -293,16 +306,16 @@ class _RBM(SavedModel, torch.nn.Module):
     def _extra_args(self) -> dict:
         return {}
 
-    def _metadata_fields(self) -> dict:
+    def metadata_fields(self) -> dict:
         return {"n_visible": self.n_visible, "n_hidden": self.n_hidden, "extra": self._extra_args()}
 
     @classmethod
-    def _from_metadata(cls, meta: dict, device: torch.device):
+    def from_metadata(cls, meta: dict, device: torch.device):
         extra = dict(meta.get("extra") or {})
         return cls(meta["n_visible"], meta["n_hidden"], dtype=meta["dtype"], device=device, seed=0, **extra)
 
 
-class BernoulliRBM(_RBM):
+class BernoulliRBM(RBM):
     """Bernoulli-Bernoulli RBM, ``E(v, h) = -a.v - b.h - v.W.h`` with binary units.
 
     Parameters
@@ -357,7 +370,7 @@ class BernoulliRBM(_RBM):
         return {k: v.detach() * beta for k, v in self.state_dict().items()}
 
 
-class GaussianBernoulliRBM(_RBM):
+class GaussianBernoulliRBM(RBM):
     """Gaussian-Bernoulli RBM: real visibles, binary hiddens (Cho et al. 2011 energy).
 
     ``E(v, h) = sum_i (v_i - a_i)^2 / (2 sigma_i^2) - b.h - sum_ij (v_i / sigma_i^2) W_ij h_j``;
@@ -388,7 +401,7 @@ class GaussianBernoulliRBM(_RBM):
     torch.Size([4, 2])
     """
 
-    _binary_visible = False
+    binary_visible = False
 
     def __init__(
         self, n_visible, n_hidden, *, sigma=1.0, learn_sigma=False, device=None, dtype=None, seed=None

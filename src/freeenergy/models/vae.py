@@ -11,7 +11,7 @@ All log-probabilities are in nats. Free-energy reading: with ``E(x, z) = -log p(
 ``T = 1``, ``-elbo(x) = <E>_q - H(q) = F[q] >= -log p(x)``, the gap being ``KL(q || p(z | x))``;
 :meth:`VAE.iwae_bound` tightens it with ``k`` importance samples (Burda et al. 2016).
 
-The model implements the latent-variable protocol of :mod:`freeenergy.variational`:
+The model implements the latent-variable protocol of :mod:`freeenergy.estimate.variational`:
 ``n_visible``, ``n_latent``, ``log_joint``, ``recognition_sample``, ``recognition_log_prob``,
 ``recognition_entropy`` and ``latent_configurations`` (``None``: the latents are continuous).
 
@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from freeenergy._params import check_int, fail
+from freeenergy._params import InputError, check_int, fail
 from freeenergy.models._torch import (
     SavedModel,
     as_real_tensor,
@@ -155,7 +155,7 @@ class VAE(SavedModel, torch.nn.Module):
         x = as_real_tensor(x, name, owner, "numbers")
         x = x.to(device=self.device, dtype=self.dtype)
         if self.validate_args and not torch.isfinite(x).all():
-            raise ValueError(f"The {name!r} parameter of {owner} must be finite. Got NaN or inf.")
+            raise InputError(f"The {name!r} parameter of {owner} must be finite. Got NaN or inf.")
         return x
 
     def _data(self, x, method: str, name: str = "x") -> torch.Tensor:
@@ -163,13 +163,13 @@ class VAE(SavedModel, torch.nn.Module):
         owner = f"VAE.{method}"
         x = self._tensor(x, name, owner)
         if x.ndim != 2 or x.shape[1] != self.n_visible:
-            raise ValueError(
+            raise InputError(
                 f"The {name!r} parameter of {owner} must have shape (batch, {self.n_visible}), one "
                 f"row per example. Got shape {tuple(x.shape)} instead."
             )
         if self.validate_args and self.likelihood == "bernoulli" and ((x < 0) | (x > 1)).any():
             bad = x[(x < 0) | (x > 1)].flatten()[0].item()
-            raise ValueError(
+            raise InputError(
                 f"The {name!r} parameter of {owner} must hold pixel values in [0, 1] (Bernoulli "
                 f"likelihood). Got a value of {bad!r} in an input of shape {tuple(x.shape)} instead."
             )
@@ -180,7 +180,7 @@ class VAE(SavedModel, torch.nn.Module):
         owner = f"VAE.{method}"
         z = self._tensor(z, "z", owner)
         if z.ndim == 0 or z.shape[-1] != self.n_latent:
-            raise ValueError(
+            raise InputError(
                 f"The 'z' parameter of {owner} must have shape (..., {self.n_latent}), one value per "
                 f"latent dimension on the last axis. Got shape {tuple(z.shape)} instead."
             )
@@ -188,7 +188,7 @@ class VAE(SavedModel, torch.nn.Module):
             try:
                 torch.broadcast_shapes(z.shape[:-1], (batch,))
             except RuntimeError:
-                raise ValueError(
+                raise InputError(
                     f"The 'z' parameter of {owner} must have shape (..., {batch}, {self.n_latent}) to "
                     f"match a batch of {batch} examples in 'x'. Got shape {tuple(z.shape)} instead."
                 ) from None
@@ -399,11 +399,11 @@ class VAE(SavedModel, torch.nn.Module):
         return out if mean else out + torch.randn(out.shape, **kw) * torch.exp(self.log_sigma)
 
     # ------------------------------------------------------------------ files
-    def _metadata_fields(self) -> dict:
+    def metadata_fields(self) -> dict:
         extra = {"hidden": list(self.hidden), "likelihood": self.likelihood}
         return {"n_visible": self.n_visible, "n_latent": self.n_latent, "extra": extra}
 
     @classmethod
-    def _from_metadata(cls, meta: dict, device: torch.device) -> VAE:
+    def from_metadata(cls, meta: dict, device: torch.device) -> VAE:
         extra = dict(meta.get("extra") or {})
         return cls(meta["n_visible"], meta["n_latent"], dtype=meta["dtype"], device=device, seed=0, **extra)
