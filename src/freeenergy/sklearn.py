@@ -21,6 +21,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from freeenergy._lazy import renamed_attributes
 from freeenergy._params import InputError, check_int, check_real, fail
+from freeenergy.estimate.ais import ais
+from freeenergy.estimate.exact import exact_log_partition
 from freeenergy.learn import _kernels as K
 from freeenergy.learn.monitor import EXACT_MAX_UNITS, TrainingError
 from freeenergy.models.rbm import BernoulliRBM as TorchRBM
@@ -315,11 +317,7 @@ class BernoulliRBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
             exact = min(self.n_features_in_, self.n_components) <= EXACT_MAX_UNITS
             method = "exact" if exact else "ais"
         if method == "exact":
-            from freeenergy.estimate.exact import exact_log_partition
-
             return exact_log_partition(model)
-        from freeenergy.estimate.ais import ais
-
         mean = (self._visible_sum / max(self._n_seen, 1))[None, :]
         return ais(model, n_chains=self.ais_chains, betas=self.ais_betas, base="data", data=mean,
                    seed=self._ais_seed)

@@ -78,7 +78,7 @@ def load_digits(
     ):
         raise fail("test_fraction", _OWNER, "a real number in (0, 1)", test_fraction)
 
-    from sklearn.datasets import load_digits as _sklearn_digits  # deferred: sklearn is slow to import
+    from sklearn.datasets import load_digits as _sklearn_digits  # noqa: PLC0415 (sklearn is slow to import)
 
     bunch = _sklearn_digits()
     x = np.asarray(bunch.data, dtype=np.float64) / 16.0

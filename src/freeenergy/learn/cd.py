@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 import torch
 
 from freeenergy._threads import threads_for
+from freeenergy.estimate.exact import exact_log_partition
 from freeenergy.learn import _kernels as K
 from freeenergy.learn._inputs import training_data, validate
 from freeenergy.learn.checkpoint import rbm_entries
@@ -211,8 +212,6 @@ class _RBMTask:
         row["test_free_energy"] = None if test is None else mean_free_energy(model, test)
         every, last = self.opts["exact_every"], self.opts["epochs"]
         if every and exact_is_cheap(model) and (epoch % every == 0 or epoch == last):
-            from freeenergy.estimate.exact import exact_log_partition
-
             log_z = exact_log_partition(model).log_z
             row["log_z"] = log_z
             row["train_log_likelihood"] = -row["train_free_energy"] - log_z

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from freeenergy._params import InputError, InputTypeError, check_int, check_real, fail
 from freeenergy.sampling import _wl_kernels as kernels
@@ -367,8 +368,6 @@ class _NoBar:
 def _bar(progress: bool, total: int):
     if not progress:
         return _NoBar()
-    from tqdm.auto import tqdm
-
     return tqdm(total=total, desc=_OWNER, unit="stage")
 
 
