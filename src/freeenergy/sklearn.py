@@ -10,8 +10,6 @@ where scikit-learn's returns a stochastic pseudo-likelihood.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
 from scipy.special import expit
@@ -24,7 +22,9 @@ from freeenergy._params import InputError, check_int, check_real, fail
 from freeenergy.estimate.ais import ais
 from freeenergy.estimate.exact import exact_log_partition
 from freeenergy.learn import _kernels as K
-from freeenergy.learn.monitor import EXACT_MAX_UNITS, TrainingError
+from freeenergy.learn.cd import RBMTask
+from freeenergy.learn.loop import Loop, Options
+from freeenergy.learn.monitor import EXACT_MAX_UNITS
 from freeenergy.models.rbm import BernoulliRBM as TorchRBM
 
 __all__ = ["EXPECTED_FAILED_CHECKS", "BernoulliRBMEstimator"]
@@ -251,27 +251,28 @@ class BernoulliRBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         self._train(model, X, cfg, 1, chains)
         return self
 
+    @staticmethod
+    def _report(epoch: int, model, history) -> None:
+        print(f"[{_OWNER}] Iteration {epoch}, reconstruction error = "
+              f"{history.reconstruction_error[-1]:.4f}, time = {history.seconds[-1]:.2f}s")
+
     def _draw(self) -> int:
         return int(self.random_state_.randint(_MAX_SEED))
 
     def _train(self, model, X, cfg: K.Config, epochs: int, chains) -> None:
+        """``epochs`` of CD / PCD by the trainers' loop (a TrainingError if it diverges)."""
         data = torch.from_numpy(X)
-        gen = torch.Generator().manual_seed(self._draw())
-        state = K.init_state(model, data, cfg, gen)
+        task = RBMTask(model, data, None, cfg, epochs=epochs, exact_every=0, explosion=None,
+                       owner=f"{_OWNER}.fit", lr_name="learning_rate", monitors=False)
+        opts = Options(epochs=epochs, batch_size=cfg.batch_size, lr=cfg.lr,
+                       callbacks=(self._report,) if self.verbose else (), checkpoint=None,
+                       checkpoint_every=1, progress=False, quiet=False)
+        run = Loop(task, model, data, opts)
+        run.start(self._draw(), None)
+        state = run.state
         if chains is not None and cfg.method == "pcd" and chains.shape == state.chains.shape:
             state.chains = chains
-        for epoch in range(1, epochs + 1):
-            start = time.perf_counter()
-            try:
-                recon = K.run_epoch(model, data, cfg, state)
-            except K.Diverged as d:
-                raise TrainingError(
-                    f"Training diverged in epoch {epoch} of {_OWNER}.fit: {d.quantity} became NaN or "
-                    f"infinite (detected in batch {d.batch + 1}). Lower 'learning_rate' ({cfg.lr:g}).",
-                    epoch=epoch, quantity=d.quantity) from None
-            if self.verbose:
-                print(f"[{_OWNER}] Iteration {epoch}, reconstruction error = {recon:.4f}, "
-                      f"time = {time.perf_counter() - start:.2f}s")
+        run.loop()
         self._visible_sum = self._visible_sum + X.sum(0)
         self._n_seen += len(X)
         self.h_samples_ = None if state.chains is None else state.chains.numpy().copy()

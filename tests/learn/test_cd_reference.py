@@ -18,7 +18,7 @@ of tests/references.py) is written from the papers:
   sections 9-10, and the ``train_rbm`` docstring: ``u <- momentum u + lr (g - weight_decay W)``,
   ``theta <- theta + u``, the decay on ``W`` only.
 
-The epoch loops (``train_rbm``, and ``run_epoch`` behind freeenergy.sklearn) must also report
+The epoch loop (``train_rbm``, also behind freeenergy.sklearn) must also report
 the reference's reconstruction error, and name the batch and the quantity (a parameter, or the
 overflowing unit inputs of a model with finite parameters) when a NaN or inf appears.
 
@@ -43,6 +43,7 @@ import torch
 
 from freeenergy.learn import TrainingError, train_rbm
 from freeenergy.learn import _kernels as K
+from freeenergy.learn.loop import Diverged
 from freeenergy.models import BernoulliRBM, GaussianBernoulliRBM
 from references import (
     cd_update,
@@ -89,7 +90,7 @@ def assert_parameters(model, expected: dict, tol: float, when: str) -> None:
 def reference_run(P: dict, data: np.ndarray, trained, replay, *, epochs: int, method: str, batch_size: int,
                   uniforms: bool, **hyper):
     """``epochs`` shuffled passes of :func:`cd_update` over ``data`` (the epoch loop of
-    ``train_rbm`` and ``run_epoch``): PCD chains start at ``h ~ p(h | v)`` of ``batch_size`` random
+    ``train_rbm``): PCD chains start at ``h ~ p(h | v)`` of ``batch_size`` random
     rows; each epoch draws a permutation and updates once per batch (the last one smaller).
     Returns the parameters, the chains and each epoch's reconstruction error per visible unit
     (the summed squared errors over ``n * n_visible``)."""
@@ -198,47 +199,6 @@ def test_train_rbm_runs_the_reference_updates(kind, method, tmp_path):
     np.testing.assert_allclose(history.reconstruction_error[1:], recon, rtol=1e-12, atol=0)
 
 
-@pytest.mark.parametrize("kind", ["bernoulli", "gaussian"])
-@pytest.mark.parametrize("method", ["cd", "pcd"])
-def test_run_epoch_runs_the_reference_updates(kind, method):
-    """``run_epoch`` (the epoch loop of freeenergy.sklearn) with the kernel of the model's type:
-    two epochs on 9 rows in batches of 4 give the reference parameters and chains, and each
-    returns the mean squared reconstruction error per visible unit (float64 accumulation:
-    observed agreement ~1e-16, tolerance 1e-12)."""
-    rng = np.random.default_rng(2)  # fixed seeds, not chosen to pass
-    model = make_model(kind, torch.float64, rng)
-    data = make_data(kind, 9, torch.float64, rng)
-    p = numpy_params(model)
-    cfg = K.Config(method, 2, 4, 0.1, 0.6, 0.1)
-    state = K.init_state(model, torch.from_numpy(data), cfg, torch.Generator().manual_seed(4))
-    recon = [K.run_epoch(model, torch.from_numpy(data), cfg, state) for _ in range(2)]
-    trained = [n for n, t in model.named_parameters() if t.requires_grad]
-    expected, chains, expected_recon = reference_run(
-        p, data, trained, Replay.seeded(4), epochs=2, method=method, batch_size=4,
-        uniforms=kind == "bernoulli", k=2, lr=0.1, momentum=0.6, weight_decay=0.1)
-    assert_parameters(model, expected, 1e-12, "two epochs")
-    np.testing.assert_allclose(recon, expected_recon, rtol=1e-12, atol=0)
-    np.testing.assert_array_equal(None if state.chains is None else state.chains.numpy(), chains)
-
-
-@pytest.mark.parametrize("method", ["cd", "pcd"])
-def test_train_rbm_and_run_epoch_make_the_same_updates(method):
-    """``train_rbm`` and ``run_epoch`` (freeenergy.sklearn) run one implementation of CD / PCD:
-    from one seed they give bit-identical parameters and reconstruction errors, so both use the
-    hand-written Bernoulli kernel (the generic autograd kernel differs in the last bits)."""
-    rng = np.random.default_rng(3)  # fixed seeds, not chosen to pass
-    a = make_model("bernoulli", torch.float64, rng)
-    b = make_model("bernoulli", torch.float64, np.random.default_rng(3))
-    data = make_data("bernoulli", 9, torch.float64, rng)
-    history = train_rbm(a, data, method=method, k=2, epochs=2, batch_size=4, lr=0.1, momentum=0.6,
-                        weight_decay=0.1, seed=5, exact_every=0, explosion=None)
-    cfg = K.Config(method, 2, 4, 0.1, 0.6, 0.1)
-    state = K.init_state(b, torch.from_numpy(data), cfg, torch.Generator().manual_seed(5))
-    recon = [K.run_epoch(b, torch.from_numpy(data), cfg, state) for _ in range(2)]
-    assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters(), strict=True))
-    assert history.reconstruction_error[1:].tolist() == recon
-
-
 def overflowing_gaussian_rbm():
     """Finite parameters whose unit inputs overflow: with ``v = 0`` every hidden unit is on
     (``sigmoid(50) = 1`` in float64), the visible means ``a + W h`` are +inf and -inf, and the
@@ -260,34 +220,36 @@ def overflowing_gaussian_rbm():
         ("unit inputs", 4, 0, "the reconstruction (unit inputs overflowed)"),  # parameters finite
     ],
 )
-def test_run_epoch_reports_where_it_diverged(case, batch_size, batch, quantity):
-    """``Diverged`` carries the 0-based batch where a NaN or inf was detected and what to blame:
-    the first non-finite parameter, or the unit inputs when every parameter is finite. ``lr *
+def test_train_rbm_reports_where_it_diverged(case, batch_size, batch, quantity):
+    """The error carries the 1-based batch where a NaN or inf was detected and what to blame: the
+    first non-finite parameter, or the unit inputs when every parameter is finite. ``lr *
     weight_decay`` = 1e310 overflows, so the first update makes ``W`` infinite."""
     if case == "unit inputs":
         model, data = overflowing_gaussian_rbm(), np.zeros((9, 2))
-        cfg = K.Config("cd", 2, batch_size, 0.1, 0.0, 0.0)
+        kwargs = {"k": 2, "lr": 0.1, "momentum": 0.0}
     else:
         rng = np.random.default_rng(0)
         model = make_model("bernoulli", torch.float64, rng)
         data = make_data("bernoulli", 9, torch.float64, rng)
-        cfg = K.Config("cd", 1, batch_size, 1e10, 0.5, 1e300)
-    state = K.init_state(model, torch.from_numpy(data), cfg, torch.Generator().manual_seed(0))
-    with pytest.raises(K.Diverged) as info:
-        K.run_epoch(model, torch.from_numpy(data), cfg, state)
-    assert (info.value.batch, info.value.quantity) == (batch, quantity)
+        kwargs = {"k": 1, "lr": 1e10, "momentum": 0.5, "weight_decay": 1e300}
+    with pytest.raises(TrainingError) as info:
+        train_rbm(model, data, epochs=1, batch_size=batch_size, seed=0, exact_every=0, explosion=None,
+                  **kwargs)
+    assert info.value.quantity == quantity
+    assert f"{quantity} became NaN or infinite (detected in batch {batch + 1})" in str(info.value)
 
 
-def test_cd_step_turns_only_nan_failures_into_non_finite():
+def test_cd_step_turns_only_nan_failures_into_diverged():
     """``torch.bernoulli``'s RuntimeError on NaN probabilities (finite parameters whose inputs
-    overflow), or any RuntimeError once a parameter is NaN, becomes ``NonFinite`` and nothing is
-    updated; a RuntimeError of a kernel on a finite model is a real error and propagates."""
+    overflow), or any RuntimeError once a parameter is NaN, becomes ``Diverged`` (blaming the
+    unit inputs, or the parameter) and nothing is updated; a RuntimeError of a kernel on a finite
+    model is a real error and propagates."""
     model = overflowing_gaussian_rbm()
     cfg = K.Config("cd", 2, 2, 0.1, 0.5, 0.0)
     v0 = torch.zeros((2, 2), dtype=torch.float64)
     state = K.init_state(model, v0, cfg, torch.Generator().manual_seed(0))
     before = numpy_params(model)
-    with pytest.raises(K.NonFinite):
+    with pytest.raises(Diverged, match=r"^the reconstruction \(unit inputs overflowed\)$"):
         K.cd_step(model, K._autograd_kernel, v0, state, cfg)
     assert_parameters(model, before, 0.0, "a refused update")
     assert all((u == 0).all() for u in state.velocity.values())
@@ -298,7 +260,7 @@ def test_cd_step_turns_only_nan_failures_into_non_finite():
         K.cd_step(model, broken, v0, state, cfg)
     with torch.no_grad():
         model.visible_bias[0] = torch.nan
-    with pytest.raises(K.NonFinite):
+    with pytest.raises(Diverged, match=r"^parameter 'visible_bias'$"):
         K.cd_step(model, broken, v0, state, cfg)
 
 

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from freeenergy.learn import TrainingError, VariationalHistory, load_checkpoint, loop, train_vae
-from freeenergy.learn.elbo import latent_rows
+from freeenergy.learn.latent import latent_rows
 from freeenergy.models import VAE
 from freeenergy.models.helmholtz import HelmholtzMachine
 from references import diag_normal_entropy, numpy_params, vae_encode, vae_log_joint

@@ -83,7 +83,7 @@ class Run:
     value: float
     grads: dict  # autograd gradient of the surrogate, by parameter name
     trajectory: dict
-    opts: dict
+    monitors: object
 
 
 @functools.cache
@@ -101,7 +101,7 @@ def _run(likelihood, objective, k):
         grads = torch.autograd.grad(surrogate, params, retain_graph=True)
         calls.append(Run(before, x.numpy().copy(), state, float(surrogate.detach()), float(value),
                          {n: g.numpy() for n, g in zip(names, grads, strict=True)},
-                         dict(task.trajectory), dict(task.opts)))
+                         dict(task.trajectory), task.monitors))
         return surrogate, value
 
     with pytest.MonkeyPatch.context() as mp:
@@ -133,7 +133,7 @@ def test_gradient_matches_finite_differences(likelihood, objective, k):
     is fixed), for every parameter tensor. Observed relative error <= 6e-10; tolerance 1e-7."""
     run = _run(likelihood, objective, k)
     model = _model(likelihood)
-    task = _VAETask(model, None, None, run.trajectory, run.opts)
+    task = _VAETask(model, None, None, run.trajectory, LR, run.monitors)
     x = torch.from_numpy(run.x)
 
     def loss():

@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from freeenergy.learn import TrainingError, TrainingHistory, TrainingWarning
-from freeenergy.learn.loop import Diverged, Loop, validate_options
+from freeenergy.learn.loop import Diverged, Loop, Options, validate_options
 from freeenergy.models import BernoulliRBM
 from torch_helpers import same, snapshot
 
@@ -155,10 +155,10 @@ def test_validate_options_returns_normalised_options(tmp_path):
     ``dynamic_binarization`` defaults to False."""
     opts = validate_options("fit_stub", **{**DEFAULTS, "lr": 1, "callbacks": [print],
                                            "checkpoint": str(tmp_path / "c.ckpt")})
-    assert opts == {"epochs": 2, "callbacks": (print,), "batch_size": BATCH, "lr": 1.0,
-                    "checkpoint": tmp_path / "c.ckpt", "checkpoint_every": 1, "progress": False,
-                    "quiet": False, "dynamic_binarization": False}
-    assert type(opts["lr"]) is float
+    assert opts == Options(epochs=2, callbacks=(print,), batch_size=BATCH, lr=1.0,
+                           checkpoint=tmp_path / "c.ckpt", checkpoint_every=1, progress=False,
+                           quiet=False, dynamic_binarization=False)
+    assert type(opts.lr) is float
 
 
 # ---------------------------------------------------------------------------- epochs and batches

@@ -19,6 +19,7 @@ import torch
 from scipy.special import expit, log_softmax, logsumexp
 
 from freeenergy.learn import train_helmholtz
+from freeenergy.learn.latent import Monitors
 from freeenergy.learn.wake_sleep import _HelmholtzTask
 from freeenergy.models.helmholtz import HelmholtzMachine
 from references import (
@@ -93,7 +94,7 @@ def _reference_step(P, x, replay, method, sleep):
 def _task(model, method, sleep, k=K, seed=0):
     """The trainer's task with a run generator seeded ``seed``, and the replay of its draws."""
     trajectory = {"method": method, "k": k, "sleep": sleep, "batch_size": 1, "lr": 0.01}
-    task = _HelmholtzTask(model, None, None, trajectory, {"n_samples": 1, "iw_k": 0, "lr": 0.01})
+    task = _HelmholtzTask(model, None, None, trajectory, 0.01, Monitors(n_samples=1, iw_k=0))
     gen = torch.Generator().manual_seed(seed)
     replay = Replay(gen.get_state())
     task.init(gen)

@@ -32,12 +32,11 @@ def validate(model, method, k, epochs, batch_size, lr, momentum, weight_decay, s
         reals[name] = check_real(name, value, _OWNER)
         if not ok(reals[name]):
             raise fail(name, _OWNER, what, value)
-    cfg = K.Config(method, check_int("k", k, _OWNER, 1), opts.pop("batch_size"), opts.pop("lr"),
+    cfg = K.Config(method, check_int("k", k, _OWNER, 1), opts.batch_size, opts.lr,
                    reals["momentum"], reals["weight_decay"])
     if explosion is not None and not isinstance(explosion, ExplosionRule):
         raise fail("explosion", _OWNER, "an ExplosionRule or None", explosion)
-    opts.update(exact_every=check_int("exact_every", exact_every, _OWNER, 0), explosion=explosion)
-    return cfg, opts
+    return cfg, opts, check_int("exact_every", exact_every, _OWNER, 0)
 
 
 def _as_rows(model, x, name: str) -> torch.Tensor:

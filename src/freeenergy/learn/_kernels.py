@@ -1,10 +1,10 @@
-"""Mini-batch contrastive divergence: the per-batch gradient kernels and one epoch of SGD.
+"""Mini-batch contrastive divergence: the per-batch gradient kernels and the SGD update.
 
 A kernel maps ``(model, v0, state, k)`` to the ascent direction of the (approximate)
 log-likelihood for every trained parameter and the summed squared reconstruction error. Kernels
 are looked up by model type (:func:`register_kernel`): the Bernoulli RBM has a hand-written
-kernel (no autograd, in-place BLAS calls), any other model with the private conditional
-samplers and ``_free_energy`` uses the generic autograd kernel, whose gradient
+kernel (no autograd, in-place BLAS calls), any other RBM uses the generic autograd kernel on
+its conditional samplers and free energy, whose gradient
 ``d/dtheta [F(v_k) - F(v_0)]`` is the CD / PCD estimate of ``d log p(v_0) / dtheta``.
 """
 
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
+from freeenergy.learn.loop import Diverged, bad_parameter
 from freeenergy.models.rbm import BernoulliRBM
 
 _KERNELS: dict[type, Callable] = {}
@@ -61,18 +62,6 @@ def _add(out: torch.Tensor, grad, alpha: float) -> None:
         grad.add_to(out, alpha)
     else:
         out.add_(grad, alpha=alpha)
-
-
-class NonFinite(Exception):
-    """A NaN or inf appeared during an update."""
-
-
-class Diverged(Exception):
-    """A batch produced a non-finite parameter or probability (internal signal)."""
-
-    def __init__(self, batch: int, quantity: str):
-        super().__init__(quantity)
-        self.batch, self.quantity = batch, quantity
 
 
 def register_kernel(model_type: type):
@@ -183,56 +172,28 @@ def apply_update(model, ascent: dict, state: State, cfg: Config) -> None:
             p.add_(u)
 
 
-def bad_parameter(model) -> str | None:
-    """Name of the first parameter holding a NaN or inf, or None."""
-    for name, p in model.named_parameters():
-        if not torch.isfinite(p).all():
-            return name
-    return None
-
-
-def _diverged(model, batch: int) -> Diverged:
-    name = bad_parameter(model)
-    quantity = f"parameter {name!r}" if name else "the reconstruction (unit inputs overflowed)"
-    return Diverged(batch, quantity)
+#: What to blame when the reconstruction is not finite but every parameter is.
+NONFINITE = "the reconstruction (unit inputs overflowed)"
 
 
 def cd_step(model, kernel, v0: torch.Tensor, state: State, cfg: Config) -> torch.Tensor:
     """One CD/PCD update on the mini-batch ``v0``; returns its summed reconstruction error.
 
-    Raises :class:`NonFinite` when a NaN or inf shows up (then nothing is updated).
+    Raises :class:`~freeenergy.learn.loop.Diverged` when a NaN or inf shows up (then nothing
+    is updated), blaming the first non-finite parameter or else the reconstruction.
     """
     try:
         ascent, r = kernel(model, v0, state, cfg.k)
     except RuntimeError as exc:  # torch.bernoulli refuses NaN probabilities
         if bad_parameter(model) is None and "p_in" not in str(exc):
             raise
-        raise NonFinite from None
+        raise _diverged(model) from None
     if not torch.isfinite(r):
-        raise NonFinite
+        raise _diverged(model)
     apply_update(model, ascent, state, cfg)
     return r
 
 
-def run_epoch(model, data: torch.Tensor, cfg: Config, state: State, on_batch=None) -> float:
-    """One shuffled pass over ``data``; returns the mean squared reconstruction error per unit.
-
-    Raises :class:`Diverged` with the batch where a NaN or inf was detected: a non-finite
-    parameter shows in the next batch's reconstruction error (checked every batch, one scalar)
-    or in the full parameter scan at the end of the epoch.
-    """
-    kernel = kernel_for(model)
-    n = len(data)
-    perm = torch.randperm(n, generator=state.generator, device=data.device)
-    recon = torch.zeros((), dtype=torch.float64, device=data.device)
-    batch = 0
-    for batch, start in enumerate(range(0, n, cfg.batch_size)):
-        try:
-            recon += cd_step(model, kernel, data[perm[start:start + cfg.batch_size]], state, cfg)
-        except NonFinite:
-            raise _diverged(model, batch) from None
-        if on_batch is not None:
-            on_batch()
-    if bad_parameter(model) is not None:
-        raise _diverged(model, batch)
-    return float(recon) / (n * data.shape[1])
+def _diverged(model) -> Diverged:
+    name = bad_parameter(model)
+    return Diverged(f"parameter {name!r}" if name else NONFINITE)

@@ -23,10 +23,10 @@ from freeenergy.learn import _kernels as K
 from freeenergy.learn._inputs import training_data, validate
 from freeenergy.learn.checkpoint import rbm_entries
 from freeenergy.learn.history import TrainingHistory
-from freeenergy.learn.loop import Diverged, Loop
+from freeenergy.learn.loop import Loop
 from freeenergy.learn.monitor import ExplosionRule, exact_is_cheap, mean_free_energy, weight_statistics
 
-__all__ = ["train_rbm"]
+__all__ = ["RBMTask", "train_rbm"]
 
 _OWNER = "train_rbm"
 # Arguments that shape the parameter trajectory: a resumed run must repeat them.
@@ -145,45 +145,48 @@ def train_rbm(
     >>> bool(history.beta_eff[-1] > history.beta_eff[0])   # learning cools the model
     True
     """
-    cfg, opts = validate(model, method, k, epochs, batch_size, lr, momentum, weight_decay, seed,
-                         callbacks, checkpoint, checkpoint_every, resume, exact_every, explosion,
-                         progress, quiet)
+    cfg, opts, exact_every = validate(model, method, k, epochs, batch_size, lr, momentum, weight_decay,
+                                      seed, callbacks, checkpoint, checkpoint_every, resume,
+                                      exact_every, explosion, progress, quiet)
     train, test = training_data(model, data, test_data)
-    run = Loop(_RBMTask(model, train, test, cfg, opts), model, train,
-               {**opts, "batch_size": cfg.batch_size, "lr": cfg.lr})
+    task = RBMTask(model, train, test, cfg, epochs=opts.epochs, exact_every=exact_every,
+                   explosion=explosion)
+    run = Loop(task, model, train, opts)
     with threads_for(batch_size * model.n_visible * model.n_hidden):
         run.start(seed, resume)
         return run.loop()
 
 
-class _RBMTask:
+class RBMTask:
     """The RBM part of the shared loop (:class:`freeenergy.learn.loop.Loop`): CD / PCD updates,
-    the RBM's history row, momentum and chains in checkpoints, the weight-explosion rule."""
+    the RBM's history row, momentum and chains in checkpoints, the weight-explosion rule.
 
-    owner = _OWNER
+    ``exact_every``: exact log Z and log-likelihoods every that many epochs (and at the last)
+    when the model is small enough, 0 never. ``monitors=False`` reports only the reconstruction
+    error and the time of each epoch (for callers that do not keep a history).
+    """
+
     history_type = TrainingHistory
-    nonfinite = "the reconstruction (unit inputs overflowed)"
+    nonfinite = K.NONFINITE
 
-    def __init__(self, model, train, test, cfg: K.Config, opts: dict):
-        self.model, self.train, self.test, self.cfg, self.opts = model, train, test, cfg, opts
+    def __init__(self, model, train, test, cfg: K.Config, *, epochs: int, exact_every: int,
+                 explosion: ExplosionRule | None, owner: str = _OWNER, lr_name: str = "lr",
+                 monitors: bool = True):
+        self.model, self.train, self.test, self.cfg = model, train, test, cfg
+        self.epochs, self.exact_every, self.explosion_rule = epochs, exact_every, explosion
+        self.owner, self.monitors = owner, monitors
         self.kernel = K.kernel_for(model)
         self.scale = model.n_visible
         self.trajectory = {f: getattr(cfg, f) for f in _TRAJECTORY}
-        self.extra_arguments = {"exact_every": opts["exact_every"]}
-        self.advice = f"Lower 'lr' ({cfg.lr:g}) or add 'weight_decay'."
+        self.extra_arguments = {"exact_every": exact_every}
+        decay = " or add 'weight_decay'" if lr_name == "lr" else ""
+        self.advice = f"Lower {lr_name!r} ({cfg.lr:g}){decay}."
 
     def init(self, gen: torch.Generator) -> K.State:
         return K.init_state(self.model, self.train, self.cfg, gen)
 
     def step(self, v0: torch.Tensor, state: K.State) -> torch.Tensor:
-        try:
-            return K.cd_step(self.model, self.kernel, v0, state, self.cfg)
-        except K.NonFinite:
-            raise Diverged(self._blame()) from None
-
-    def _blame(self) -> str:
-        name = K.bad_parameter(self.model)
-        return f"parameter {name!r}" if name else self.nonfinite
+        return K.cd_step(self.model, self.kernel, v0, state, self.cfg)
 
     def save(self, state: K.State) -> dict:
         return rbm_entries(state)
@@ -198,8 +201,9 @@ class _RBMTask:
     def describe(meta: dict) -> str:
         return _describe(meta)
 
-    @staticmethod
-    def postfix(row: dict) -> dict:
+    def postfix(self, row: dict) -> dict:
+        if not self.monitors:
+            return {"recon": f"{row['reconstruction_error']:.4g}"}
         return {"F": f"{row['train_free_energy']:.4g}", "beta_eff": f"{row['beta_eff']:.3g}"}
 
     def monitor(self, epoch: int, recon: float | None, seconds: float) -> dict:
@@ -207,10 +211,12 @@ class _RBMTask:
         start = time.perf_counter()
         model, test = self.model, self.test
         row = {"epoch": epoch, "reconstruction_error": recon, "seconds": seconds}
+        if not self.monitors:
+            return row
         row.update(weight_statistics(model))
         row["train_free_energy"] = mean_free_energy(model, self.train)
         row["test_free_energy"] = None if test is None else mean_free_energy(model, test)
-        every, last = self.opts["exact_every"], self.opts["epochs"]
+        every, last = self.exact_every, self.epochs
         if every and exact_is_cheap(model) and (epoch % every == 0 or epoch == last):
             log_z = exact_log_partition(model).log_z
             row["log_z"] = log_z
@@ -221,15 +227,14 @@ class _RBMTask:
         return row
 
     def explosion(self, rows: list[dict], epoch: int) -> str | None:
-        rule = self.opts["explosion"]
-        if rule is None:
+        rule = self.explosion_rule
+        if rule is None or not self.monitors:
             return None
         why = rule.check([r["beta_eff"] for r in rows], [r["weight_max"] for r in rows])
         if why is None:
             return None
-        return (f"Weights are exploding at epoch {epoch} of {_OWNER}: {why} (beta_eff = "
-                f"{rows[-1]['beta_eff']:.4g}). Lower 'lr' ({self.cfg.lr:g}) or add "
-                f"'weight_decay'.")
+        return (f"Weights are exploding at epoch {epoch} of {self.owner}: {why} (beta_eff = "
+                f"{rows[-1]['beta_eff']:.4g}). {self.advice}")
 
 
 def _describe(meta: dict) -> str:

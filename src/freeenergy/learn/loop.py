@@ -1,24 +1,11 @@
 """The training loop shared by every trainer: epochs of shuffled mini-batches, monitors,
 progress bars, callbacks, atomic checkpoints, bit-identical resumption and NaN handling.
 
-A trainer supplies a *task* (the per-model part) and :class:`Loop` does the rest:
-
-* ``task.init(generator) -> state``: the optimiser state before the first update;
-* ``task.step(rows, state) -> Tensor``: one update on a mini-batch, returning the summed
-  per-row value that the epoch reports (reconstruction error, objective); it raises
-  :class:`Diverged` when it sees a NaN or inf;
-* ``task.monitor(epoch, summary, seconds) -> dict``: one history row (None = not computed);
-* ``task.save(state) -> dict`` and ``task.restore(payload, generator) -> state``: the
-  checkpoint entries besides the model, the generator and the history;
-* ``task.owner``, ``task.history_type``, ``task.trajectory`` (the arguments a resumed run must
-  repeat), ``task.extra_arguments``, ``task.scale`` (the epoch summary is ``sum / (n *
-  scale)``), ``task.nonfinite`` (what to blame when the summary is not finite but every
-  parameter is), ``task.advice`` (how to avoid divergence), ``task.describe(meta)``,
-  ``task.postfix(row)`` and ``task.explosion(rows) -> str | None`` (a warning message).
-
-Each epoch draws a permutation of the training rows from the run's ``torch.Generator`` and then
-calls ``step`` once per mini-batch, so with one seed the whole trajectory is reproducible, and a
-checkpoint (model, task state, generator state and history) continues it bit-identically.
+A trainer supplies a :class:`Task` (the per-model part) and validated :class:`Options`;
+:class:`Loop` does the rest. Each epoch draws a permutation of the training rows from the run's
+``torch.Generator`` and then calls ``task.step`` once per mini-batch, so with one seed the whole
+trajectory is reproducible, and a checkpoint (model, task state, generator state and history)
+continues it bit-identically.
 """
 
 from __future__ import annotations
@@ -27,7 +14,10 @@ import hashlib
 import math
 import os
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, ClassVar, Protocol
 
 import torch
 from tqdm.auto import tqdm
@@ -37,16 +27,84 @@ from freeenergy.learn.checkpoint import history_from, read_checkpoint, write_che
 from freeenergy.learn.monitor import TrainingError, TrainingWarning
 from freeenergy.models._torch import model_metadata
 
-__all__ = ["Diverged", "Loop", "bad_parameter", "validate_options"]
+__all__ = ["Diverged", "Loop", "Options", "Task", "bad_parameter", "validate_options"]
 
 
 class Diverged(Exception):
-    """A step produced a non-finite parameter or value (internal signal; the loop adds the
-    batch and turns it into a :class:`TrainingError`)."""
+    """A step produced a non-finite parameter or value: the one internal signal of divergence.
 
-    def __init__(self, quantity: str):
+    A task raises it with the ``quantity`` to blame; the loop adds the ``batch`` (counted from
+    0) and turns it into a :class:`TrainingError` or, with ``quiet``, a warning.
+    """
+
+    def __init__(self, quantity: str, batch: int | None = None):
         super().__init__(quantity)
-        self.quantity = quantity
+        self.quantity, self.batch = quantity, batch
+
+
+@dataclass(frozen=True)
+class Options:
+    """The loop's options, validated by :func:`validate_options`.
+
+    With ``dynamic_binarization`` every mini-batch of probabilities ``x`` in [0, 1] is replaced
+    by a fresh draw ``Bernoulli(x)`` from the run's generator (so a resumed run draws the same
+    pixels as an uninterrupted one). ``lr`` is not read by the loop; tasks build their
+    optimiser from it.
+    """
+
+    epochs: int
+    batch_size: int
+    lr: float
+    callbacks: tuple[Callable, ...]
+    checkpoint: Path | None
+    checkpoint_every: int
+    progress: bool
+    quiet: bool
+    dynamic_binarization: bool = False
+
+
+class Task(Protocol):
+    """The per-model part of a training run.
+
+    Attributes: ``owner`` (the trainer's name in messages), ``history_type`` (a history class
+    with ``from_rows``), ``trajectory`` (the arguments a resumed run must repeat),
+    ``extra_arguments`` (recorded with them), ``scale`` (the epoch summary is ``sum / (n *
+    scale)``), ``nonfinite`` (what to blame when the summary is not finite but every parameter
+    is) and ``advice`` (how to avoid divergence).
+    """
+
+    owner: ClassVar[str] | str
+    history_type: ClassVar[type] | type
+    trajectory: dict
+    extra_arguments: dict
+    scale: float
+    nonfinite: str
+    advice: str
+
+    def init(self, generator: torch.Generator) -> Any:
+        """The optimiser state before the first update."""
+
+    def step(self, rows: torch.Tensor, state: Any) -> torch.Tensor:
+        """One update on a mini-batch; the summed per-row value the epoch reports. Raises
+        :class:`Diverged` when it sees a NaN or inf."""
+
+    def monitor(self, epoch: int, summary: float | None, seconds: float) -> dict:
+        """One history row (None marks a value not computed)."""
+
+    def save(self, state: Any) -> dict:
+        """The checkpoint entries besides the model, the generator and the history."""
+
+    def restore(self, payload: dict, generator: torch.Generator) -> Any:
+        """The state saved by :meth:`save`."""
+
+    def describe(self, meta: dict) -> str:
+        """The model of a file's metadata in words."""
+
+    def postfix(self, row: dict) -> dict:
+        """What the progress bar shows after an epoch."""
+
+    def explosion(self, rows: list[dict], epoch: int) -> str | None:
+        """A warning message when the weights explode, else None."""
 
 
 def bad_parameter(model) -> str | None:
@@ -63,11 +121,10 @@ def digest(data: torch.Tensor) -> str:
 
 
 def validate_options(owner, *, epochs, batch_size, lr, seed, callbacks, checkpoint, checkpoint_every,
-                     resume, progress, quiet, dynamic_binarization=False) -> dict:
+                     resume, progress, quiet, dynamic_binarization=False) -> Options:
     """Check the loop's arguments at the public boundary of ``owner``; returns the options."""
     if check_real("lr", lr, owner) <= 0:
         raise fail("lr", owner, "a float > 0", lr)
-    lr = float(lr)
     if seed is not None:
         check_int("seed", seed, owner, 0)
     try:
@@ -83,26 +140,19 @@ def validate_options(owner, *, epochs, batch_size, lr, seed, callbacks, checkpoi
                         ("dynamic_binarization", dynamic_binarization)):
         if not isinstance(value, bool):
             raise fail(name, owner, "a bool", value)
-    return {
-        "epochs": check_int("epochs", epochs, owner, 0), "callbacks": callbacks,
-        "batch_size": check_int("batch_size", batch_size, owner, 1), "lr": lr,
-        "checkpoint": None if checkpoint is None else Path(checkpoint),
-        "checkpoint_every": check_int("checkpoint_every", checkpoint_every, owner, 1),
-        "progress": progress, "quiet": quiet, "dynamic_binarization": dynamic_binarization,
-    }
+    return Options(
+        epochs=check_int("epochs", epochs, owner, 0),
+        batch_size=check_int("batch_size", batch_size, owner, 1),
+        lr=float(lr), callbacks=callbacks, checkpoint=None if checkpoint is None else Path(checkpoint),
+        checkpoint_every=check_int("checkpoint_every", checkpoint_every, owner, 1),
+        progress=progress, quiet=quiet, dynamic_binarization=dynamic_binarization,
+    )
 
 
 class Loop:
-    """The state of one training call: the epoch loop and its bookkeeping.
+    """The state of one training call: the epoch loop and its bookkeeping."""
 
-    ``opts`` holds ``epochs, batch_size, lr, callbacks, checkpoint, checkpoint_every,
-    progress, quiet, dynamic_binarization`` (see :func:`validate_options`). With
-    ``dynamic_binarization`` every mini-batch of probabilities ``x`` in [0, 1] is replaced by
-    a fresh draw ``Bernoulli(x)`` from the run's generator (so a resumed run draws the same
-    pixels as an uninterrupted one).
-    """
-
-    def __init__(self, task, model, train: torch.Tensor, opts: dict):
+    def __init__(self, task: Task, model, train: torch.Tensor, opts: Options):
         self.task, self.model, self.train, self.opts = task, model, train, opts
         self.rows: list[dict] = []
         self.warned = False
@@ -115,10 +165,10 @@ class Loop:
         gen.manual_seed(seed) if seed is not None else gen.seed()
         self.gen = gen
         self.arguments = {**self.task.trajectory, "seed": gen.initial_seed(),
-                          "dynamic_binarization": self.opts["dynamic_binarization"],
-                          "epochs": self.opts["epochs"], "n_train": len(self.train),
+                          "dynamic_binarization": self.opts.dynamic_binarization,
+                          "epochs": self.opts.epochs, "n_train": len(self.train),
                           **self.task.extra_arguments}
-        if self.opts["checkpoint"] is not None or resume is not None:
+        if self.opts.checkpoint is not None or resume is not None:
             self.arguments["data_digest"] = digest(self.train)
         if resume is None:
             self.epoch = 0
@@ -138,7 +188,7 @@ class Loop:
         self.state = self.task.restore(payload, self.gen)
         self.epoch = int(meta["epoch"])
         self.rows = history_from(meta, payload).rows()
-        self.ckpt_epoch = self.epoch if self.opts["checkpoint"] == path else None
+        self.ckpt_epoch = self.epoch if self.opts.checkpoint == path else None
 
     def _check_compatible(self, meta: dict, path: Path, seed) -> None:
         owner = self.task.owner
@@ -159,14 +209,14 @@ class Loop:
                 f"Cannot resume from '{path}': the training arguments differ from the run that "
                 f"wrote it ({'; '.join(diff)}). Resume with the same arguments and data."
             )
-        if self.opts["epochs"] < meta["epoch"]:
+        if self.opts.epochs < meta["epoch"]:
             raise InputError(f"Cannot resume from '{path}': it is at epoch {meta['epoch']} but "
-                             f"'epochs' (the total) is {self.opts['epochs']}.")
+                             f"'epochs' (the total) is {self.opts.epochs}.")
 
     # ------------------------------------------------------------------ the loop
     def loop(self):
-        epochs, n_batches = self.opts["epochs"], -(-len(self.train) // self.opts["batch_size"])
-        bar = tqdm(total=(epochs - self.epoch) * n_batches, disable=not self.opts["progress"],
+        epochs, n_batches = self.opts.epochs, -(-len(self.train) // self.opts.batch_size)
+        bar = tqdm(total=(epochs - self.epoch) * n_batches, disable=not self.opts.progress,
                    desc=self.task.owner, unit="batch")
         try:
             while self.epoch < epochs:
@@ -178,7 +228,7 @@ class Loop:
 
     def _run_epoch(self, bar) -> float:
         """One shuffled pass over the training rows; the mean summary ``sum / (n * scale)``."""
-        data, size, redraw = self.train, self.opts["batch_size"], self.opts["dynamic_binarization"]
+        data, size, redraw = self.train, self.opts.batch_size, self.opts.dynamic_binarization
         n = len(data)
         perm = torch.randperm(n, generator=self.gen, device=data.device)
         total = torch.zeros((), dtype=torch.float64, device=data.device)
@@ -190,13 +240,13 @@ class Loop:
             try:
                 value = self.task.step(rows, self.state)
             except Diverged as d:
-                raise _Failed(batch, d.quantity) from None
+                raise Diverged(d.quantity, batch) from None
             if not torch.isfinite(value):
-                raise _Failed(batch, self._blame())
+                raise Diverged(self._blame(), batch)
             total += value
             bar.update()
         if bad_parameter(self.model) is not None:
-            raise _Failed(batch, self._blame())
+            raise Diverged(self._blame(), batch)
         return float(total) / (n * self.task.scale)
 
     def _blame(self) -> str:
@@ -209,7 +259,7 @@ class Loop:
         start = time.perf_counter()
         try:
             summary = self._run_epoch(bar)
-        except _Failed as f:
+        except Diverged as f:
             what = f"became NaN or infinite (detected in batch {f.batch + 1})"
             return self._diverged(epoch, f.quantity, what)
         row = self.task.monitor(epoch, summary, time.perf_counter() - start)
@@ -225,7 +275,7 @@ class Loop:
             self._write_checkpoint()
         if self._call_callbacks(epoch):
             self.stop_reason = "callback"
-            if self.ckpt_epoch != epoch and self.opts["checkpoint"] is not None:
+            if self.ckpt_epoch != epoch and self.opts.checkpoint is not None:
                 self._write_checkpoint()
             return False
         return True
@@ -240,7 +290,7 @@ class Loop:
 
     def _call_callbacks(self, epoch: int) -> bool:
         stop = False
-        for callback in self.opts["callbacks"]:
+        for callback in self.opts.callbacks:
             answer = callback(epoch, self.model, self.history())
             if answer not in (None, "stop"):
                 raise InputError(f"A callback of {self.task.owner} must return None or 'stop'. "
@@ -250,11 +300,11 @@ class Loop:
 
     # ------------------------------------------------------------------ checkpoints, failure
     def _checkpoint_due(self, epoch: int) -> bool:
-        every = self.opts["checkpoint_every"]
-        return self.opts["checkpoint"] is not None and (epoch % every == 0 or epoch == self.opts["epochs"])
+        every = self.opts.checkpoint_every
+        return self.opts.checkpoint is not None and (epoch % every == 0 or epoch == self.opts.epochs)
 
     def _write_checkpoint(self) -> None:
-        write_checkpoint(self.opts["checkpoint"], self.model, self.task.save(self.state), self.gen,
+        write_checkpoint(self.opts.checkpoint, self.model, self.task.save(self.state), self.gen,
                          self.epoch, self.history(), self.arguments)
         self.ckpt_epoch = self.epoch
 
@@ -265,7 +315,7 @@ class Loop:
         with torch.no_grad():
             self.model.load_state_dict(self.good)
         self.stop_reason = "diverged"
-        path = self.opts["checkpoint"]
+        path = self.opts.checkpoint
         where = (f"; the last good checkpoint is '{path}' (epoch {self.ckpt_epoch})"
                  if path is not None and self.ckpt_epoch is not None else "")
         message = (
@@ -273,7 +323,7 @@ class Loop:
             f"model was restored to its parameters after epoch {self.epoch}{where}. "
             f"{self.task.advice}"
         )
-        if self.opts["quiet"]:
+        if self.opts.quiet:
             warn_caller(message, TrainingWarning)
             return False
         raise TrainingError(message, epoch=epoch, quantity=quantity, history=self.history(),
@@ -281,9 +331,3 @@ class Loop:
 
     def history(self):
         return self.task.history_type.from_rows(self.rows, self.arguments, self.stop_reason)
-
-
-class _Failed(Exception):
-    def __init__(self, batch: int, quantity: str):
-        super().__init__(quantity)
-        self.batch, self.quantity = batch, quantity

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 import torch
 
 from freeenergy._params import InputTypeError, check_int, fail
-from freeenergy.learn.elbo import LatentTask, monitor_options, run
+from freeenergy.learn.latent import LatentTask, monitor_options, run
 from freeenergy.learn.loop import validate_options
 from freeenergy.models.helmholtz import HelmholtzMachine
 
@@ -176,7 +176,7 @@ def train_helmholtz(
                             callbacks=callbacks, checkpoint=checkpoint,
                             checkpoint_every=checkpoint_every, resume=resume, progress=progress,
                             quiet=quiet, dynamic_binarization=dynamic_binarization)
-    opts.update(monitor_options(owner, n_samples, iw_k))
-    trajectory = {"method": method, "k": k, "sleep": sleep, "batch_size": opts["batch_size"],
-                  "lr": opts["lr"]}
-    return run(_HelmholtzTask, model, data, test_data, True, trajectory, opts, seed, resume)
+    monitors = monitor_options(owner, n_samples, iw_k)
+    trajectory = {"method": method, "k": k, "sleep": sleep, "batch_size": opts.batch_size,
+                  "lr": opts.lr}
+    return run(_HelmholtzTask, model, data, test_data, True, trajectory, opts, monitors, seed, resume)
