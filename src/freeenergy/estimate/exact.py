@@ -32,7 +32,7 @@ from tqdm.auto import tqdm
 from freeenergy._params import InputError, InputTypeError, check_int, fail
 from freeenergy._threads import threads_for
 from freeenergy.estimate._result import Estimate
-from freeenergy.models._torch import softplus
+from freeenergy.models._torch import binary_codes, softplus
 from freeenergy.models.rbm import BernoulliRBM, GaussianBernoulliRBM
 
 __all__ = ["MAX_ENUMERATED", "exact_log_partition", "register_exact"]
@@ -143,13 +143,6 @@ def _check_size(k: int, layer: str) -> None:
         )
 
 
-def _bits(start: int, stop: int, n_bits: int, dtype, device) -> torch.Tensor:
-    """Rows ``start..stop-1`` as 0/1 matrices: bit ``j`` of code ``x`` is unit ``j``."""
-    codes = torch.arange(start, stop, device=device, dtype=torch.int64)
-    shifts = torch.arange(n_bits, device=device, dtype=torch.int64)
-    return ((codes[:, None] >> shifts) & 1).to(dtype)
-
-
 class _LogSumExp:
     """Float64 log-sum-exp over chunks without a device sync per chunk."""
 
@@ -213,7 +206,7 @@ def _bernoulli(model, layer, chunk_size, progress):
     L = 1 << k_lo
     n_hi = 1 << (k - k_lo)
     nb = max(1, min(rows // L, n_hi))
-    lo_bits = _bits(0, L, k_lo, work, C.device)
+    lo_bits = binary_codes(0, L, k_lo, work, C.device)
     Q = lo_bits @ C[:k_lo]
     lin_lo = lo_bits @ c[:k_lo]
     if kernel == "factorised":
@@ -227,7 +220,7 @@ def _bernoulli(model, layer, chunk_size, progress):
     acc = _LogSumExp()
     for hi0 in tqdm(range(0, n_hi, nb), disable=not progress, desc="exact log Z", unit="chunk"):
         nbc = min(nb, n_hi - hi0)
-        hi_bits = _bits(hi0, hi0 + nbc, k - k_lo, work, C.device)
+        hi_bits = binary_codes(hi0, hi0 + nbc, k - k_lo, work, C.device)
         P = torch.addmm(d, hi_bits, C[k_lo:])
         if kernel == "factorised":
             torch.exp(P, out=U[:nbc, :m])
@@ -271,7 +264,7 @@ def _gaussian(model, layer, chunk_size, progress):
     rows = min(chunk_size or _CHUNK_ELEMENTS // 16, 1 << k)
     acc = _LogSumExp()
     for start in tqdm(range(0, 1 << k, rows), disable=not progress, desc="exact log Z", unit="chunk"):
-        h = _bits(start, min(start + rows, 1 << k), k, f64, w.device)
+        h = binary_codes(start, min(start + rows, 1 << k), k, f64, w.device)
         acc.add(h @ lin + 0.5 * ((h @ quad) * h).sum(-1))
     info = {"layer": "hidden", "kernel": "gaussian-quadratic", "chunk_size": rows}
     return acc.result() + const, 1 << k, info

@@ -28,6 +28,7 @@ import torch
 
 from freeenergy._lazy import renamed_attributes
 from freeenergy._params import Description, InputError, InputTypeError, check_int, check_real, fail
+from freeenergy.models._torch import logsumexp_chunks
 
 __all__ = [
     "HelmholtzFreeEnergy",
@@ -640,21 +641,21 @@ def _auto_batch(model) -> int:
 def _iw_group(model, x, k: int, seeds: list[int], per_chunk: int) -> torch.Tensor:
     """``log sum_i w_i`` of one group of examples, blocks folded in a fixed order."""
     gen = torch.Generator(device=x.device)
-    total = None
-    for first in range(0, len(seeds), per_chunk):
-        zs, log_qs = [], []
-        for j in range(first, min(first + per_chunk, len(seeds))):
-            gen.manual_seed(seeds[j])
-            z, log_q = model.recognition_sample(x, min(SEED_BLOCK, k - j * SEED_BLOCK), generator=gen)
-            zs.append(z)
-            log_qs.append(log_q)
-        z, log_q = torch.cat(zs), torch.cat(log_qs)
-        log_w = model.log_joint(x, z).to(torch.float64) - log_q.to(torch.float64)
-        # reduce block by block so the grouping (and the rounding) never depends on batch
-        for w in torch.split(log_w, SEED_BLOCK):
-            part = torch.logsumexp(w, dim=0)
-            total = part if total is None else torch.logaddexp(total, part)
-    return total
+
+    def blocks():
+        for first in range(0, len(seeds), per_chunk):
+            zs, log_qs = [], []
+            for j in range(first, min(first + per_chunk, len(seeds))):
+                gen.manual_seed(seeds[j])
+                z, log_q = model.recognition_sample(x, min(SEED_BLOCK, k - j * SEED_BLOCK), generator=gen)
+                zs.append(z)
+                log_qs.append(log_q)
+            z, log_q = torch.cat(zs), torch.cat(log_qs)
+            log_w = model.log_joint(x, z).to(torch.float64) - log_q.to(torch.float64)
+            # reduce block by block so the grouping (and the rounding) never depends on batch
+            yield from torch.split(log_w, SEED_BLOCK)
+
+    return logsumexp_chunks(blocks())
 
 
 def importance_weighted_bound(model, x, k: int, *, seed=None, batch: int | None = None) -> np.ndarray:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -296,3 +297,31 @@ def check_rows(data, model, owner: str, *, binary: bool, name: str = "data") -> 
                 f"{tuple(x.shape)} instead."
             )
     return x
+
+
+def binary_codes(start: int, stop: int, n_bits: int, dtype=torch.float64, device=None) -> torch.Tensor:
+    """The binary vectors of the integer codes ``start..stop-1``, shape ``(stop - start, n_bits)``:
+    bit ``j`` of code ``x`` is column ``j`` (the least significant bit first)."""
+    codes = torch.arange(start, stop, device=device, dtype=torch.int64)
+    shifts = torch.arange(n_bits, device=device, dtype=torch.int64)
+    return ((codes[:, None] >> shifts) & 1).to(dtype)
+
+
+def binary_configurations(n: int, dtype=torch.float64, device=None) -> torch.Tensor:
+    """All ``2^n`` binary vectors, shape ``(2^n, n)``, in the order of :func:`binary_codes`."""
+    return binary_codes(0, 1 << n, n, dtype, device)
+
+
+def logsumexp_chunks(chunks: Iterable[torch.Tensor]) -> torch.Tensor:
+    """``log sum_i exp(w_i)`` over the first axis of every chunk, folded chunk by chunk in order.
+
+    The one importance-weighting core: memory stays at one chunk of log weights, and a fixed
+    order of chunks gives a fixed rounding. Differentiable.
+    """
+    total = None
+    for w in chunks:
+        part = torch.logsumexp(w, dim=0)
+        total = part if total is None else torch.logaddexp(total, part)
+    if total is None:
+        raise ValueError("logsumexp_chunks needs at least one chunk")
+    return total

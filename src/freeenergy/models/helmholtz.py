@@ -28,6 +28,7 @@ from freeenergy._params import InputError, check_int, fail
 from freeenergy.models._torch import (
     SavedModel,
     as_real_tensor,
+    binary_configurations,
     check_device,
     check_dtype,
     check_generator,
@@ -45,13 +46,6 @@ _INIT_STD = 0.01
 def bernoulli_log_prob(values: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     """``sum_i log Bernoulli(values_i; sigmoid(logits_i))`` over the last axis, stable in log space."""
     return (values * logits - softplus(logits)).sum(-1)
-
-
-def binary_configurations(n: int, dtype=torch.float64, device=None) -> torch.Tensor:
-    """All ``2^n`` binary vectors, shape ``(2^n, n)``; bit ``j`` of row ``r`` is column ``j``."""
-    codes = torch.arange(1 << n, device=device, dtype=torch.int64)
-    shifts = torch.arange(n, device=device, dtype=torch.int64)
-    return ((codes[:, None] >> shifts) & 1).to(dtype)
 
 
 class HelmholtzMachine(SavedModel, torch.nn.Module):

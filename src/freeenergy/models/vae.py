@@ -38,6 +38,7 @@ from freeenergy.models._torch import (
     check_dtype,
     check_generator,
     check_seed,
+    logsumexp_chunks,
 )
 
 __all__ = ["VAE"]
@@ -361,11 +362,8 @@ class VAE(SavedModel, torch.nn.Module):
         """
         x, k, gen = self._bound_args(x, k, generator, "iwae_bound")
         chunk = k if chunk is None else check_int("chunk", chunk, "VAE.iwae_bound", 1)
-        parts = [
-            torch.logsumexp(self._log_weights(x, min(chunk, k - start), gen), dim=0)
-            for start in range(0, k, chunk)
-        ]
-        return torch.logsumexp(torch.stack(parts), dim=0) - math.log(k)
+        chunks = (self._log_weights(x, min(chunk, k - start), gen) for start in range(0, k, chunk))
+        return logsumexp_chunks(chunks) - math.log(k)
 
     # ------------------------------------------------------------------ sampling
     @torch.no_grad()
