@@ -1,9 +1,9 @@
 """Run small torch work on one thread.
 
 Torch splits even small matrix products and element-wise ops over its intra-op thread pool.
-When another process keeps a core busy, every such op waits for the busy core: an AIS run on a
-64 x 16 RBM took 41 s with 2 threads on a loaded 2-core machine against 0.27 s on one thread.
-Work this small gains nothing from threads, so it runs on one.
+When another process keeps a core busy, every such op waits for the busy core, and a small run
+can take a hundred times longer on two threads than on one. Work this small gains nothing from
+threads, so it runs on one.
 """
 
 from __future__ import annotations

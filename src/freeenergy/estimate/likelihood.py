@@ -271,12 +271,12 @@ def raise_log_likelihood(model, data, *, betas=None, base="data", base_data=None
     ``log p_ann(v)``, the log-likelihood of the *annealing model* (the distribution of the
     forward AIS chain's end point), for any examples; ``p_ann`` tends to the RBM as the schedule
     gets finer and the chains mix. Where the chains do not mix, ``p_ann`` is a different model
-    and RAISE can lie above the RBM's true log-likelihood: on MNIST it did by 3.1 nats for a
-    25-hidden CD-1 RBM and by 0.9 for CD-25, and lay 2.2 nats below for CD-3
-    (``docs/results.md``). So it is the conservative side of a bracket only when the annealing
-    is long enough; compare it with forward AIS and with exact values where those exist. By
-    Jensen's inequality it lies below the log-likelihood from ``reverse_ais``'s ``log Z`` on
-    the same chains by ``log mean w - mean log w``.
+    and RAISE can lie above the RBM's true log-likelihood (on MNIST it did, by a few nats, for
+    small RBMs whose exact log-likelihood is known: ``docs/results.md``). So it is the
+    conservative side of a bracket only when the annealing is long enough; compare it with
+    forward AIS and with exact values where those exist. By Jensen's inequality it lies below
+    the log-likelihood from ``reverse_ais``'s ``log Z`` on the same chains by ``log mean w -
+    mean log w``.
 
     Parameters
     ----------

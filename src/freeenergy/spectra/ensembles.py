@@ -1,6 +1,6 @@
 """Entropy <-> free energy by Legendre-Fenchel transforms, and ensemble inequivalence.
 
-With k_B = 1 and the conventions of DESIGN.md:
+With k_B = 1 and the package's conventions (README, "Conventions"):
 
 * saddle point: ``beta F(beta) = min_E [beta E - S(E)]`` (:func:`free_energy_from_entropy`);
 * back: ``S**(E) = min_beta [beta E - beta F(beta)]`` (:func:`entropy_from_free_energy`), the

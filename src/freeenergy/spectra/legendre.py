@@ -1,6 +1,6 @@
 """Convex analysis on grids: Legendre-Fenchel conjugates, envelopes and smooth transforms.
 
-Convention (DESIGN.md): the convex conjugate of ``f`` is ``f*(s) = sup_x [s x - f(x)]``. On a
+Convention (README, "Conventions"): the convex conjugate of ``f`` is ``f*(s) = sup_x [s x - f(x)]``. On a
 grid ``x_0 < x_1 < ... < x_{n-1}`` the supremum is a maximum over the samples, and only the
 vertices of the lower convex hull of the points ``(x_i, f_i)`` can attain it. So
 :func:`legendre_fenchel` builds that hull in one monotone-chain scan and merges its edge slopes
