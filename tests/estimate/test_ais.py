@@ -482,9 +482,9 @@ def test_argument_errors():
         ais(model)
     with pytest.raises(ValueError, match=r"'data' parameter of ais must have shape.*\(6,\)"):
         ais(model, data=np.zeros(6))
-    with pytest.raises(ValueError, match=r"must have shape \(n_examples, 6\).*\(4, 5\)"):
+    with pytest.raises(ValueError, match=r"must have shape \(n, 6\).*\(4, 5\)"):
         ais(model, data=np.zeros((4, 5)))
-    with pytest.raises(ValueError, match=r"values in \[0, 1\].*Got a value of 2.0"):
+    with pytest.raises(ValueError, match=r"values in \[0, 1\].*Got values in \[2, 2\]"):
         ais(model, data=np.full((3, 6), 2.0))
     with pytest.raises(ValueError, match="must be finite"):
         ais(model, data=np.full((3, 6), np.nan))

@@ -97,11 +97,11 @@ BAD_CALLS = [
     (lambda m: reverse_ais(m, np.eye(N_VISIBLE), betas=[0.0, 0.5, 0.5, 1.0]),
      message("betas", "reverse_ais", BETAS, r"betas\[1\] = 0\.5 >= betas\[2\] = 0\.5")),
     (lambda m: ais(m, data=np.array([["a"] * N_VISIBLE])),
-     message("data", "ais", "a numeric array of shape (n_examples, n_visible)",
+     message("data", "ais", "a numeric array of shape (n, n_visible)",
              r"an array of shape \(1, 6\)")),
     (lambda m: ais(m, data=[[0.5, 2.0, 0.0, -1.0, 0.0, 0.0]] * 3),
-     r"^The 'data' parameter of ais must hold values in \[0, 1\] for the Bernoulli visibles of a "
-     r"BernoulliRBM\. Got a value of 2\.0 in data of shape \(3, 6\) instead\.$"),
+     r"^The 'data' parameter of ais must hold values in \[0, 1\] for a BernoulliRBM\. Got values in "
+     r"\[-1, 2\] instead\.$"),
     (lambda m: ais(m, base="uniform", progress=1), message("progress", "ais", "a bool", "1")),
     (lambda m: ais(m, data=grey(), smoothing="x"),
      message("smoothing", "ais", "a finite real number", "'x'")),

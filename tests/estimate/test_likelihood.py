@@ -176,7 +176,7 @@ def test_errors(model_and_data):
         log_likelihood(model, data, Estimate(math.inf, 0, math.inf, math.inf, "exact", 1))
     with pytest.raises(ValueError, match=r"'data' parameter of log_likelihood must hold 0/1 values.*0.3"):
         log_likelihood(model, np.full((2, 10), 0.3), fwd)
-    with pytest.raises(ValueError, match=r"'data' parameter of log_likelihood must have shape \(n_examples"):
+    with pytest.raises(ValueError, match=r"'data' parameter of log_likelihood must have shape \(n, "):
         log_likelihood(model, np.zeros((2, 9)), fwd)
     with pytest.raises(ValueError, match=r"'data' parameter of bracket must have shape"):
         bracket(model, np.zeros(10), forward=fwd, reverse=rev)

@@ -680,7 +680,7 @@ def test_bad_arguments(deep, kwargs, match):
 
 
 def test_bad_x(deep):
-    shape = r"'x' parameter of helmholtz_free_energy must have shape \(batch, 5\)"
+    shape = r"'x' parameter of helmholtz_free_energy must have shape \(n, 5\)"
     with pytest.raises(ValueError, match=shape):
         helmholtz_free_energy(deep, torch.zeros(2, 4))
     with pytest.raises(ValueError, match="'x' parameter"):

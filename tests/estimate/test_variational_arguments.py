@@ -70,10 +70,10 @@ def test_model_without_the_protocol(owner):
 @pytest.mark.parametrize("owner", CALLS)
 def test_x_that_is_not_an_array(owner, deep):
     """Ragged rows cannot be an array; strings are not numbers: both errors name x and the function."""
-    with pytest.raises(ValueError, match=message("x", owner, "an array of shape (batch, n_visible)",
+    with pytest.raises(ValueError, match=message("x", owner, "an array of shape (n, n_visible)",
                                                  "[[0, 1], [0]]")):  # fmt: skip
         CALLS[owner](deep, [[0, 1], [0]])
-    with pytest.raises(ValueError, match=message("x", owner, "a numeric array of shape (batch, n_visible)",
+    with pytest.raises(ValueError, match=message("x", owner, "a numeric array of shape (n, n_visible)",
                                                  "an array of shape (1, 5)")):  # fmt: skip
         CALLS[owner](deep, [["a"] * 5])
 

@@ -121,9 +121,9 @@ def test_bad_input_is_named(grey):
     hm = HelmholtzMachine((8, 2), seed=0)
     with pytest.raises(ValueError, match=r"0/1 values.*dynamic_binarization=True"):
         train_helmholtz(hm, grey, epochs=1)
-    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\].*1\.8"):
+    with pytest.raises(ValueError, match=r"values in \[0, 1\].*1\.8"):
         train_helmholtz(hm, 2 * grey, epochs=1, dynamic_binarization=True)
-    with pytest.raises(ValueError, match=r"'test_data'.*probabilities in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"'test_data'.*values in \[0, 1\].*\[-0\.9, -0\.1\]"):
         train_helmholtz(hm, grey, test_data=-grey, epochs=1, dynamic_binarization=True)
     with pytest.raises(ValueError, match="'dynamic_binarization' parameter of train_vae must be a bool"):
         train_vae(VAE(8, 2, seed=0), grey, epochs=1, dynamic_binarization="yes")

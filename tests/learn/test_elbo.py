@@ -168,7 +168,8 @@ def _message(text):
     ({"iw_k": -1}, "The 'iw_k' parameter of train_vae must be an int >= 0. Got -1 instead."),
     ({"iw_k": 2.0}, "The 'iw_k' parameter of train_vae must be an int >= 0. Got 2.0 instead."),
     ({"data": np.zeros((3, 5))}, "The 'data' parameter of train_vae must have shape (n, 12) with n >= 1, one "
-                                 "row per example. Got shape (3, 5) instead."),
+                                 "row per example. Got shape (3, 5) instead "
+        "(reshape images to rows, e.g. data.reshape(len(data), -1))."),
 ])
 def test_errors_name_the_argument_and_the_trainer(data, change, message):
     """DESIGN.md section 3: the message names the argument, train_vae, what is allowed and what

@@ -184,22 +184,25 @@ BAD_ARGUMENTS = [
     ({"n_samples": 0}, "The 'n_samples' parameter of train_helmholtz must be an int >= 1. Got 0 instead."),
     ({"iw_k": -1}, "The 'iw_k' parameter of train_helmholtz must be an int >= 0. Got -1 instead."),
     ({"data": GREY}, "The 'data' parameter of train_helmholtz must hold 0/1 values for a HelmholtzMachine. "
-                     "Pass binarised data or grey values in [0, 1] with dynamic_binarization=True."),
+                     "Got a value of 0.5 instead; pass binarised data or grey values in [0, 1] with "
+                     "dynamic_binarization=True."),
     ({"test_data": GREY}, "The 'test_data' parameter of train_helmholtz must hold 0/1 values for a "
-                          "HelmholtzMachine. Pass binarised data."),
+                          "HelmholtzMachine. Got a value of 0.5 instead; pass binarised data."),
     ({"data": [[0, 1], [1]]}, "The 'data' parameter of train_helmholtz must be an array of shape "
                               "(n, n_visible). Got [[0, 1], [1]] instead."),
     ({"data": [["0", "1"]]}, "The 'data' parameter of train_helmholtz must be a numeric array of shape "
-                             "(n, n_visible). Got [['0', '1']] instead."),
+                             "(n, n_visible). Got an array of shape (1, 2) instead."),
     ({"data": SimpleNamespace(train=[[0.0]])}, "The 'data' parameter of train_helmholtz must be a numeric "
                                                "array of shape (n, n_visible). Got namespace(train=[[0.0]]) "
                                                "instead."),
     ({"data": np.full((2, 16), np.nan)}, "The 'data' parameter of train_helmholtz must be finite. Got NaN or "
                                          "inf."),
     ({"data": np.zeros((0, 16))}, "The 'data' parameter of train_helmholtz must have shape (n, 16) with "
-                                  "n >= 1, one row per example. Got shape (0, 16) instead."),
+                                  "n >= 1, one row per example. Got shape (0, 16) instead "
+        "(reshape images to rows, e.g. data.reshape(len(data), -1))."),
     ({"test_data": np.zeros((3, 4))}, "The 'test_data' parameter of train_helmholtz must have shape (n, 16) "
-                                      "with n >= 1, one row per example. Got shape (3, 4) instead."),
+                                      "with n >= 1, one row per example. Got shape (3, 4) instead "
+        "(reshape images to rows, e.g. data.reshape(len(data), -1))."),
 ]
 
 

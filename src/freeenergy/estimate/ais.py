@@ -251,7 +251,8 @@ def reverse_ais(model, data, *, n_chains: int | None = None, betas=None, base="d
     """
     owner = "reverse_ais"
     annealing_path(model, owner)
-    x = check_rows(data, model, owner, binary=True)
+    x = check_rows(data, model, owner, values="binary" if model.binary_visible else None,
+                   hint=" (binarise grey levels first)")
     if n_chains is not None:
         n_chains = check_int("n_chains", n_chains, owner, 1)
 

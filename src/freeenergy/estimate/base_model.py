@@ -27,7 +27,7 @@ def base_model_bias(model, base, data, smoothing, owner) -> tuple[torch.Tensor, 
                 f"{model.n_visible})) to set the base model's visible biases; pass data=... or "
                 f"use base='uniform' or a tensor of base visible biases."
             )
-        return _base_rate(check_rows(data, model, owner, binary=False), smoothing, gaussian), "data"
+        return _base_rate(_rows(data, model, owner), smoothing, gaussian), "data"
     if isinstance(base, str) and base == "uniform":
         if gaussian:
             raise InputError(
@@ -47,6 +47,11 @@ def base_model_bias(model, base, data, smoothing, owner) -> tuple[torch.Tensor, 
         raise fail("base", owner, f"an array of {model.n_visible} finite base visible biases",
                    f"shape {tuple(bias.shape)}" if bias.shape != (model.n_visible,) else base)
     return bias.to(**kw), "custom"
+
+
+def _rows(data, model, owner: str) -> torch.Tensor:
+    """The data of the base rates: values in [0, 1] for Bernoulli visibles."""
+    return check_rows(data, model, owner, values="unit" if model.binary_visible else None)
 
 
 def _base_rate(x: torch.Tensor, smoothing: float, gaussian: bool) -> torch.Tensor:
@@ -90,7 +95,7 @@ def base_rate_logits(data, model, *, smoothing: float = 0.05) -> torch.Tensor:
     annealing_path(model, owner)
     if check_real("smoothing", smoothing, owner) <= 0 or smoothing > 1:
         raise fail("smoothing", owner, "a number in (0, 1]", smoothing)
-    return _base_rate(check_rows(data, model, owner, binary=False), smoothing, gaussian)
+    return _base_rate(_rows(data, model, owner), smoothing, gaussian)
 
 
 def base_log_partition(model, base_bias) -> float:

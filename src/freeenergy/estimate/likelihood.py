@@ -130,7 +130,8 @@ def _log_likelihood(neg_f: torch.Tensor, est: Estimate) -> LogLikelihood:
 
 def _neg_free_energy(model, data, owner) -> torch.Tensor:
     annealing_path(model, owner)
-    x = check_rows(data, model, owner, binary=True)
+    x = check_rows(data, model, owner, values="binary" if model.binary_visible else None,
+                   hint=" (binarise grey levels first)")
     with torch.no_grad():
         return -model.free_energy(x).to(torch.float64)
 
@@ -310,7 +311,8 @@ def raise_log_likelihood(model, data, *, betas=None, base="data", base_data=None
     """
     owner = "raise_log_likelihood"
     neg_f = _neg_free_energy(model, data, owner)
-    x = check_rows(data, model, owner, binary=True)
+    x = check_rows(data, model, owner, values="binary" if model.binary_visible else None,
+                   hint=" (binarise grey levels first)")
     if isinstance(base, str) and base == "data" and base_data is None:
         base_data = x
     reverse = run_annealing(model, owner, v0=lambda path, rng: x, betas=betas, base=base, data=base_data,

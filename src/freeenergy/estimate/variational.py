@@ -28,7 +28,7 @@ import torch
 
 from freeenergy._lazy import renamed_attributes
 from freeenergy._params import Description, InputError, InputTypeError, check_int, check_real, fail
-from freeenergy.models._torch import logsumexp_chunks
+from freeenergy.models._torch import check_rows, logsumexp_chunks
 
 __all__ = [
     "HelmholtzFreeEnergy",
@@ -331,24 +331,7 @@ def _placement(model) -> tuple[torch.dtype, torch.device]:
 
 
 def _check_x(model, x, owner: str) -> torch.Tensor:
-    dtype, device = _placement(model)
-    if not isinstance(x, torch.Tensor):
-        try:
-            arr = np.asarray(x)
-        except (TypeError, ValueError):
-            raise fail("x", owner, "an array of shape (batch, n_visible)", x) from None
-        if arr.dtype.kind not in "biuf":
-            raise fail("x", owner, "a numeric array of shape (batch, n_visible)", arr)
-        x = torch.tensor(arr.astype(np.float64))
-    if x.ndim != 2 or x.shape[1] != model.n_visible or x.shape[0] == 0:
-        raise InputError(
-            f"The 'x' parameter of {owner} must have shape (batch, {model.n_visible}) with batch "
-            f">= 1 (one example per row). Got shape {tuple(x.shape)} instead."
-        )
-    x = x.to(device=device, dtype=dtype)
-    if not torch.isfinite(x).all():
-        raise InputError(f"The 'x' parameter of {owner} must be finite. Got NaN or inf.")
-    return x
+    return check_rows(x, model, owner, name="x", placement=_placement(model))
 
 
 def _check_T(T, owner: str) -> float:

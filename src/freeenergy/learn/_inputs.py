@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import torch
 
-from freeenergy._params import InputError, InputTypeError, check_int, check_real, fail
+from freeenergy._params import InputTypeError, check_int, check_real, fail
 from freeenergy.learn import _kernels as K
 from freeenergy.learn.loop import validate_options
 from freeenergy.learn.monitor import ExplosionRule
-from freeenergy.models._torch import as_real_tensor
+from freeenergy.models._torch import check_rows
 from freeenergy.models.rbm import RBM
 
 _OWNER = "train_rbm"
@@ -40,20 +40,7 @@ def validate(model, method, k, epochs, batch_size, lr, momentum, weight_decay, s
 
 
 def _as_rows(model, x, name: str) -> torch.Tensor:
-    t = as_real_tensor(x, name, _OWNER, "shape (n, n_visible)").detach()
-    if t.ndim != 2 or t.shape[1] != model.n_visible or t.shape[0] < 1:
-        raise InputError(
-            f"The {name!r} parameter of {_OWNER} must have shape (n, {model.n_visible}) with n >= 1, "
-            f"one row per sample. Got shape {tuple(t.shape)} instead."
-        )
-    t = t.to(device=model.device, dtype=model.dtype)
-    if not torch.isfinite(t).all():
-        raise InputError(f"The {name!r} parameter of {_OWNER} must be finite. Got NaN or inf.")
-    if model.binary_visible and ((t < 0) | (t > 1)).any():
-        raise InputError(f"The {name!r} parameter of {_OWNER} must hold values in [0, 1] for a "
-                         f"{type(model).__name__}. Got values in [{float(t.min()):g}, "
-                         f"{float(t.max()):g}] instead.")
-    return t.contiguous()
+    return check_rows(x, model, _OWNER, name=name, values="unit" if model.binary_visible else None)
 
 
 def training_data(model, data, test_data):

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from freeenergy._params import InputError, check_int, fail
+from freeenergy._params import InputError, check_int
 from freeenergy.estimate.variational import helmholtz_free_energy, importance_weighted_bound
 from freeenergy.learn.history import VariationalHistory
 from freeenergy.learn.loop import Diverged, Loop, Options, bad_parameter
+from freeenergy.models._torch import check_rows
 
 __all__ = ["LatentTask", "Monitors", "fixed_draw", "latent_data", "latent_rows", "monitor_options", "run"]
 
@@ -119,35 +120,15 @@ def _cpu(obj):
 
 
 def latent_rows(model, x, name: str, owner: str, values: str | None) -> torch.Tensor:
-    """``x`` as a (n, n_visible) tensor on the model's device and dtype, checked: ``values`` is
-    ``"binary"`` (0/1), ``"unit"`` (in [0, 1]) or None (any finite value)."""
-    if isinstance(x, torch.Tensor):
-        t = x.detach()
-    else:
-        try:
-            arr = np.asarray(x)
-        except (TypeError, ValueError):
-            raise fail(name, owner, "an array of shape (n, n_visible)", x) from None
-        if arr.dtype.kind not in "biuf":
-            raise fail(name, owner, "a numeric array of shape (n, n_visible)", x)
-        t = torch.from_numpy(arr.astype(np.float64, copy=False))
-    if t.ndim != 2 or t.shape[1] != model.n_visible or t.shape[0] < 1:
-        raise InputError(
-            f"The {name!r} parameter of {owner} must have shape (n, {model.n_visible}) with n >= 1, "
-            f"one row per example. Got shape {tuple(t.shape)} instead."
-        )
-    t = t.to(device=model.device, dtype=model.dtype)
-    if not torch.isfinite(t).all():
-        raise InputError(f"The {name!r} parameter of {owner} must be finite. Got NaN or inf.")
-    if values == "binary" and ((t != 0) & (t != 1)).any():
-        hint = " or grey values in [0, 1] with dynamic_binarization=True" if name == "data" else ""
-        raise InputError(f"The {name!r} parameter of {owner} must hold 0/1 values for a "
-                         f"{type(model).__name__}. Pass binarised data{hint}.")
-    if values == "unit" and ((t < 0) | (t > 1)).any():
-        raise InputError(f"The {name!r} parameter of {owner} must hold probabilities in [0, 1] with "
-                         f"dynamic_binarization=True. Got values in [{float(t.min()):g}, "
-                         f"{float(t.max()):g}] instead.")
-    return t.contiguous()
+    """``x`` as checked rows (:func:`~freeenergy.models._torch.check_rows`); the 0/1 check of
+    ``data`` suggests dynamic binarisation."""
+    hint = ""
+    if values == "binary":
+        hint = "; pass binarised data" + (" or grey values in [0, 1] with dynamic_binarization=True"
+                                          if name == "data" else "")
+    elif values == "unit":
+        hint = " (probabilities, with dynamic_binarization=True)"
+    return check_rows(x, model, owner, name=name, values=values, hint=hint)
 
 
 def latent_data(model, data, test_data, owner: str, binary: bool, dynamic: bool):

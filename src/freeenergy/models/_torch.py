@@ -116,8 +116,8 @@ def as_real_tensor(x, name: str, owner: str, what: str) -> torch.Tensor:
     except (TypeError, ValueError):
         raise fail(name, owner, f"an array of {what}", x) from None
     if arr.dtype.kind not in "biuf":
-        raise fail(name, owner, f"a numeric array of {what}", arr)
-    return torch.from_numpy(arr.astype(np.float64))
+        raise fail(name, owner, f"a numeric array of {what}", x if arr.dtype == object else arr)
+    return torch.from_numpy(arr.astype(np.float64, copy=False))
 
 
 class SavedModel:
@@ -269,34 +269,47 @@ def load_model(path: str | os.PathLike, *, map_location=None):
     return model
 
 
-def check_rows(data, model, owner: str, *, binary: bool, name: str = "data") -> torch.Tensor:
-    """Validate a (n, n_visible) batch of examples; return it on the model's device and dtype.
+def check_rows(data, model, owner: str, *, name: str = "data", values: str | None = None,
+               hint: str = "", placement: tuple[torch.dtype, torch.device] | None = None) -> torch.Tensor:
+    """The one validator of a batch of examples: shape ``(n, model.n_visible)`` with ``n >= 1``.
 
-    ``binary``: Bernoulli visibles (``model.binary_visible``) must be exactly 0 or 1; otherwise
-    values in [0, 1] are allowed. Real-valued visibles are only checked to be finite.
+    Returns a contiguous tensor on the model's device and dtype (or ``placement``).
+
+    Parameters
+    ----------
+    data : array_like or Tensor
+        Real numbers, one example per row.
+    model
+        Gives ``n_visible`` (and ``dtype``, ``device`` unless ``placement`` is given).
+    owner, name : str
+        The public function and its argument, for the error message.
+    values : {None, "unit", "binary"}
+        Besides finiteness: every value in [0, 1], or exactly 0 or 1.
+    hint : str
+        Appended to the message of a value error (e.g. what else the caller accepts).
     """
-    x = as_real_tensor(data, name, owner, "shape (n_examples, n_visible)").detach()
+    x = as_real_tensor(data, name, owner, "shape (n, n_visible)").detach()
     n_v = model.n_visible
     if x.ndim != 2 or x.shape[1] != n_v or x.shape[0] < 1:
         raise InputError(
-            f"The {name!r} parameter of {owner} must have shape (n_examples, {n_v}): one example "
-            f"per row, one value per visible unit, at least one row. Got shape {tuple(x.shape)} "
-            f"instead (reshape images to rows, e.g. data.reshape(len(data), -1))."
+            f"The {name!r} parameter of {owner} must have shape (n, {n_v}) with n >= 1, one row per "
+            f"example. Got shape {tuple(x.shape)} instead (reshape images to rows, e.g. "
+            f"data.reshape(len(data), -1))."
         )
-    x = x.to(device=model.device, dtype=model.dtype)
+    dtype, device = placement if placement is not None else (model.dtype, model.device)
+    x = x.to(device=device, dtype=dtype)
     if not torch.isfinite(x).all():
         raise InputError(f"The {name!r} parameter of {owner} must be finite. Got NaN or inf.")
-    if model.binary_visible:
-        bad = (x != 0) & (x != 1) if binary else (x < 0) | (x > 1)
+    if values is not None:
+        bad = (x != 0) & (x != 1) if values == "binary" else (x < 0) | (x > 1)
         if bad.any():
-            allowed = "0/1 values (binarise grey levels first)" if binary else "values in [0, 1]"
-            value = x[bad].flatten()[0].item()
-            raise InputError(
-                f"The {name!r} parameter of {owner} must hold {allowed} for the Bernoulli "
-                f"visibles of a {type(model).__name__}. Got a value of {value!r} in data of shape "
-                f"{tuple(x.shape)} instead."
-            )
-    return x
+            if values == "binary":
+                allowed, got = "0/1 values", f"a value of {x[bad].flatten()[0].item()!r}"
+            else:
+                allowed, got = "values in [0, 1]", f"values in [{float(x.min()):g}, {float(x.max()):g}]"
+            raise InputError(f"The {name!r} parameter of {owner} must hold {allowed} for a "
+                             f"{type(model).__name__}. Got {got} instead{hint}.")
+    return x.contiguous()
 
 
 def binary_codes(start: int, stop: int, n_bits: int, dtype=torch.float64, device=None) -> torch.Tensor:
