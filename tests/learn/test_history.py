@@ -169,10 +169,6 @@ def test_repr_names_the_last_epoch(cls, names):
     assert repr(cls(**cols, stop_reason="diverged")) == expected
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="from_rows turns a missing 'epoch' into NaN and NumPy's int64 conversion "
-                   "raises a bare ValueError ('cannot convert float NaN to integer'), not the "
-                   "InputError naming the class that freeenergy raises for bad input")
 def test_from_rows_without_epoch_raises_input_error():
     """A row without an epoch number is bad input: freeenergy.InputError naming TrainingHistory."""
     with pytest.raises(fe.InputError, match="TrainingHistory"):

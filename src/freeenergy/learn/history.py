@@ -29,7 +29,11 @@ class _Rows:
     def __post_init__(self):
         for name in self.COLUMNS:
             dtype = np.int64 if name == "epoch" else np.float64
-            arr = np.array(getattr(self, name), dtype=dtype).reshape(-1)
+            values = np.array(getattr(self, name), dtype=np.float64).reshape(-1)
+            if name == "epoch" and not np.isfinite(values).all():
+                raise InputError(f"Every row of a {type(self).__name__} needs an epoch number; got "
+                                 f"{values.tolist()}.")
+            arr = values.astype(dtype)
             arr.setflags(write=False)
             object.__setattr__(self, name, arr)
         if len({len(getattr(self, n)) for n in self.COLUMNS}) != 1:

@@ -1,4 +1,8 @@
-"""Figures (PNG, via matplotlib's non-interactive Agg backend), written atomically."""
+"""Figures (PNG), written atomically.
+
+Figures are made with matplotlib's object API, not pyplot: nothing is registered with pyplot,
+so a failed drawing leaks no figure and the caller's backend is left alone.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,11 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 from freeenergy._io import atomic_write
+from freeenergy._params import InputError
 from freeenergy.spectra.dos import DensityOfStates
 from freeenergy.spectra.thermo import Thermodynamics
 
@@ -26,12 +28,15 @@ _PANELS = (
 )
 
 
-def save(fig: plt.Figure, path: str | os.PathLike) -> Path:
-    """Save ``fig`` as PNG at ``path`` atomically and close it."""
-    try:
-        return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
-    finally:
-        plt.close(fig)
+def save(fig: Figure, path: str | os.PathLike) -> Path:
+    """Save ``fig`` as PNG at ``path`` atomically."""
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=110))
+
+
+def _subplots(*grid, figsize: tuple[float, float], **kwargs):
+    """A new figure of ``figsize`` inches and its axes (``Figure.subplots`` arguments)."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(*grid, **kwargs)
 
 
 def plot_thermodynamics(
@@ -55,7 +60,7 @@ def plot_thermodynamics(
     markers : mapping, optional
         ``label -> T`` vertical lines drawn on every panel (e.g. T_c).
     """
-    fig, axes = plt.subplots(2, 2, figsize=(9, 6.5), sharex=True)
+    fig, axes = _subplots(2, 2, figsize=(9, 6.5), sharex=True)
     for ax, (name, label) in zip(axes.ravel(), _PANELS, strict=True):
         ax.plot(th.T, getattr(th, name), lw=1.8, label="exact")
         ax.set_ylabel(label)
@@ -87,7 +92,7 @@ def plot_dos(
     ``references`` (``label -> DensityOfStates``) are drawn as lines under the points, e.g. the
     exact density of states beside a Wang-Landau estimate.
     """
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = _subplots(figsize=(7, 4.5))
     for ref_label, ref in (references or {}).items():
         ok = ref.log_g > -np.inf
         ax.plot(ref.energies[ok] / n_sites, ref.log_g[ok] / n_sites, "-", lw=1, label=ref_label)
@@ -120,7 +125,7 @@ def plot_conjugate(
     ``envelope`` is the biconjugate on ``x``; ``concave`` only changes the labels (the caller
     passes the concave envelope and the concave conjugate then).
     """
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
+    fig, (left, right) = _subplots(1, 2, figsize=(10, 4.2))
     kind = "concave" if concave else "convex"
     left.plot(x, f, ".", ms=3, label="f")
     keep = np.isfinite(envelope)
@@ -151,9 +156,13 @@ def plot_curves(
 ) -> Path:
     """Several labelled curves against one x axis (log-log when ``log``; non-positive values
     are left out there). Labels starting with "--" are drawn dashed."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    x = np.asarray(x, dtype=float)
+    fig, ax = _subplots(figsize=(7, 4.5))
     for label, y in curves.items():
         y = np.asarray(y, dtype=float)
+        if y.shape != x.shape:
+            raise InputError(f"The curve {label!r} of plot_curves has shape {y.shape}; the x axis "
+                             f"has shape {x.shape}.")
         keep = y > 0 if log else np.isfinite(y)
         dashed = label.startswith("--")
         ax.plot(x[keep], y[keep], "--" if dashed else "-", lw=1.2 if dashed else 1.8,
@@ -187,7 +196,7 @@ def plot_entropy_hull(
     ``marked`` is a boolean mask over ``energies``; ``zoom = (E_lo, E_hi)`` is the energy window
     of the right panel, where the hull is drawn against ``S`` itself.
     """
-    fig, (full, near) = plt.subplots(1, 2, figsize=(11, 4.3))
+    fig, (full, near) = _subplots(1, 2, figsize=(11, 4.3))
     ok = np.isfinite(entropy)
     for ax, window in ((full, None), (near, zoom)):
         keep = ok if window is None else ok & (energies >= window[0]) & (energies <= window[1])
@@ -217,7 +226,7 @@ def plot_image_grid(
     cols = columns or int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))
     size = (cols * 0.9, rows * 0.9 + (0.4 if title else 0.0))
-    fig, axes = plt.subplots(rows, cols, figsize=size, squeeze=False)
+    fig, axes = _subplots(rows, cols, figsize=size, squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for ax, img in zip(axes.ravel(), images, strict=False):
