@@ -54,8 +54,10 @@ def render_html(sections: Sequence[Section], *, title: str, footer: str) -> str:
 def write_report(
     sections: Sequence[Section], out: Path, *, title: str, footer: str, meta: dict
 ) -> tuple[Path, Path]:
-    """Write ``out/report.html`` and ``out/results.json`` atomically; return both paths."""
-    report = atomic_write_text(out / "report.html", render_html(sections, title=title, footer=footer))
-    results = {"meta": meta, "chapters": {s.slug: s.numbers for s in sections}}
-    data = atomic_write_text(out / "results.json", dumps(results) + "\n")
-    return report, data
+    """Write ``out/report.html`` and ``out/results.json`` atomically; return both paths.
+
+    Both texts are built before either file is written, so a failure leaves the previous pair.
+    """
+    page = render_html(sections, title=title, footer=footer)
+    numbers = dumps({"meta": meta, "chapters": {s.slug: s.numbers for s in sections}}) + "\n"
+    return atomic_write_text(out / "report.html", page), atomic_write_text(out / "results.json", numbers)
