@@ -12,6 +12,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from freeenergy._params import InputTypeError, check_int
+from freeenergy.models._torch import check_seed
 from freeenergy.models.rbm import BernoulliRBM, GaussianBernoulliRBM
 
 
@@ -31,8 +32,7 @@ class ChainRandom:
             self.np = np.random.default_rng(seed)
         else:
             self.np = None
-            self.gen = torch.Generator(device=device)
-            self.gen.seed() if seed is None else self.gen.manual_seed(seed)
+            self.gen = check_seed(seed, owner, device)
 
     def uniform(self, shape, dtype: torch.dtype) -> torch.Tensor:
         if self.np is None:

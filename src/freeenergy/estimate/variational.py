@@ -28,7 +28,7 @@ import torch
 
 from freeenergy._lazy import renamed_attributes
 from freeenergy._params import Description, InputError, InputTypeError, check_int, check_real, fail
-from freeenergy.models._torch import check_rows, logsumexp_chunks
+from freeenergy.models._torch import check_rows, check_seed, logsumexp_chunks
 
 __all__ = [
     "HelmholtzFreeEnergy",
@@ -341,15 +341,6 @@ def _check_T(T, owner: str) -> float:
     return T
 
 
-def _generator(seed, device: torch.device, owner: str) -> torch.Generator:
-    gen = torch.Generator(device=device)
-    if seed is None:
-        gen.seed()
-    else:
-        gen.manual_seed(check_int("seed", seed, owner, 0))
-    return gen
-
-
 def _configurations(model, owner: str) -> torch.Tensor:
     configs = model.latent_configurations()
     if configs is None:
@@ -565,7 +556,7 @@ def helmholtz_free_energy(
     if method not in ("auto", "exact", "sample"):
         raise fail("method", owner, "one of 'auto', 'exact', 'sample'", method)
     x = _check_x(model, x, owner)
-    gen = _generator(seed, x.device, owner)
+    gen = check_seed(seed, owner, x.device)
     with torch.no_grad():
         configs = model.latent_configurations()
         if method == "exact":

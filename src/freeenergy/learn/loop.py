@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from freeenergy._params import InputError, check_int, check_real, fail, warn_caller
 from freeenergy.learn.checkpoint import history_from, read_checkpoint, write_checkpoint
 from freeenergy.learn.monitor import TrainingError, TrainingWarning
-from freeenergy.models._torch import model_metadata
+from freeenergy.models._torch import check_seed, model_metadata
 
 __all__ = ["Diverged", "Loop", "Options", "Task", "bad_parameter", "validate_options"]
 
@@ -161,9 +161,7 @@ class Loop:
 
     # ------------------------------------------------------------------ start / resume
     def start(self, seed, resume) -> None:
-        gen = torch.Generator(device=self.model.device)
-        gen.manual_seed(seed) if seed is not None else gen.seed()
-        self.gen = gen
+        gen = self.gen = check_seed(seed, self.task.owner, self.model.device)
         self.arguments = {**self.task.trajectory, "seed": gen.initial_seed(),
                           "dynamic_binarization": self.opts.dynamic_binarization,
                           "epochs": self.opts.epochs, "n_train": len(self.train),

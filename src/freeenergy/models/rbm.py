@@ -257,11 +257,7 @@ class RBM(SavedModel, torch.nn.Module):
         owner = f"{type(self).__name__}.sample"
         n = check_int("n", n, owner, 1)
         steps = check_int("steps", steps, owner, 0)
-        gen = torch.Generator(device=self.device)
-        if seed is None:
-            gen.seed()
-        else:
-            gen.manual_seed(check_int("seed", seed, owner, 0))
+        gen = check_seed(seed, owner, self.device)
         if init is None:
             v = self._initial_visible(n, gen)
         else:
