@@ -27,6 +27,16 @@ class Parser(argparse.ArgumentParser):
         raise CLIError(f"{message} (see '{self.prog} --help')")
 
 
+def command_group(sub, name: str, **kwargs):
+    """A command ``name`` with subcommands of its own (``freeenergy rbm train``): returns the
+    subparsers to add them to; one of them is required."""
+    group = sub.add_parser(name, formatter_class=FORMATTER, **kwargs)
+    commands = group.add_subparsers(dest=f"{name.replace('-', '_')}_command", metavar="COMMAND",
+                                    parser_class=Parser)
+    commands.required = True
+    return commands
+
+
 def parse_range(text: str, name: str, *, nonnegative: bool = True) -> np.ndarray:
     """Parse ``a:b:n`` (n evenly spaced values from a to b), ``a,b,c`` or a single number."""
     try:

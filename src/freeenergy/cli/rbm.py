@@ -16,9 +16,9 @@ from freeenergy.cli._common import (
     DATA_HELP,
     FORMATTER,
     CLIError,
-    Parser,
     binarize_arg,
     binarize_args,
+    command_group,
     load_images,
     print_table,
     write_plot,
@@ -225,7 +225,8 @@ def _estimator_args(p, chains_help: str) -> None:
 
 def register(sub) -> None:
     """Add ``rbm train | logz | sample | eval`` to the main parser's subcommands."""
-    rbm = sub.add_parser(
+    cmds = command_group(
+        sub,
         "rbm",
         help="train, estimate log Z of, sample and evaluate Bernoulli RBMs",
         description="Bernoulli RBMs: training by CD-k / PCD, exact or AIS log Z, "
@@ -234,10 +235,7 @@ def register(sub) -> None:
         "  freeenergy rbm logz rbm.pt --method exact\n"
         "  freeenergy rbm eval rbm.pt --data digits --chains 200 --betas 5000\n"
         "  freeenergy rbm sample rbm.pt --n 64 --plot grid.png",
-        formatter_class=FORMATTER,
     )
-    cmds = rbm.add_subparsers(dest="rbm_command", metavar="COMMAND", parser_class=Parser)
-    cmds.required = True
 
     p = cmds.add_parser(
         "train",

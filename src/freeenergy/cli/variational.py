@@ -24,9 +24,9 @@ from freeenergy.cli._common import (
     DATA_HELP,
     FORMATTER,
     CLIError,
-    Parser,
     binarize_arg,
     binarize_args,
+    command_group,
     load_images,
     print_table,
 )
@@ -289,16 +289,14 @@ def _training_args(p, batch_size: int, lr: float) -> None:
 
 def register(sub) -> None:
     """Add ``helmholtz train``, ``vae train`` and ``free-energy`` to the main parser's subcommands."""
-    hm = sub.add_parser(
+    cmds = command_group(
+        sub,
         "helmholtz",
         help="train Helmholtz machines by wake-sleep or reweighted wake-sleep",
         description="Helmholtz machines: sigmoid belief nets with a bottom-up recognition net.",
         epilog="example:\n  freeenergy helmholtz train --data digits --layers 10 --method "
         "reweighted-wake-sleep --epochs 20 --out hm.pt",
-        formatter_class=FORMATTER,
     )
-    cmds = hm.add_subparsers(dest="helmholtz_command", metavar="COMMAND", parser_class=Parser)
-    cmds.required = True
     p = cmds.add_parser(
         "train",
         help="train a Helmholtz machine and save it",
@@ -323,16 +321,14 @@ def register(sub) -> None:
     _training_args(p, batch_size=20, lr=0.01)
     p.set_defaults(run=_cmd_helmholtz_train)
 
-    vae = sub.add_parser(
+    cmds = command_group(
+        sub,
         "vae",
         help="train variational autoencoders on the ELBO or the IWAE bound",
         description="Variational autoencoders with Gaussian latents and Bernoulli pixels.",
         epilog="example:\n  freeenergy vae train --data digits --latent 8 --hidden 64 --epochs 30 "
         "--out vae.pt",
-        formatter_class=FORMATTER,
     )
-    cmds = vae.add_subparsers(dest="vae_command", metavar="COMMAND", parser_class=Parser)
-    cmds.required = True
     p = cmds.add_parser(
         "train",
         help="train a VAE and save it",

@@ -146,6 +146,10 @@ class SavedModel:
     def from_metadata(cls, meta: dict[str, Any], device: torch.device):
         raise NotImplementedError
 
+    def _generator(self, generator, method: str) -> torch.Generator | None:
+        """``generator`` checked for ``method`` (None, or a generator on the model's device)."""
+        return check_generator(generator, f"{type(self).__name__}.{method}", self.device)
+
     def save(self, path: str | os.PathLike) -> Path:
         """Write the model to ``path`` atomically (see :mod:`freeenergy.models._torch`).
 

@@ -31,7 +31,6 @@ from freeenergy.models._torch import (
     binary_configurations,
     check_device,
     check_dtype,
-    check_generator,
     check_seed,
     softplus,
 )
@@ -177,11 +176,7 @@ class HelmholtzMachine(SavedModel, torch.nn.Module):
             )
         return z
 
-    def _generator(self, generator, method: str) -> torch.Generator | None:
-        return check_generator(generator, f"HelmholtzMachine.{method}", self.device)
 
-    def _seeded(self, seed, method: str) -> torch.Generator:
-        return check_seed(seed, f"HelmholtzMachine.{method}", self.device)
 
     # ------------------------------------------------------------------ layers
     def split(self, z: torch.Tensor) -> list[torch.Tensor]:
@@ -311,7 +306,7 @@ class HelmholtzMachine(SavedModel, torch.nn.Module):
         z : Tensor, shape (n, n_latent), only with ``return_latent=True``
         """
         n = check_int("n", n, "HelmholtzMachine.sample", 1)
-        gen = self._seeded(seed, "sample")
+        gen = check_seed(seed, "HelmholtzMachine.sample", self.device)
         top = torch.sigmoid(self.prior_logits).expand(n, self.layer_sizes[-1])
         layers = [torch.bernoulli(top, generator=gen)]
         for i in reversed(range(len(self.layer_sizes) - 1)):
@@ -326,7 +321,8 @@ class HelmholtzMachine(SavedModel, torch.nn.Module):
         """One bottom-up sample of every hidden layer given ``x``: ``[h_1, ..., h_L]``, each
         of shape (b, n_l)."""
         x = self._visible(x, "recognise")
-        z, _ = self.recognition_sample(x, 1, generator=self._seeded(seed, "recognise"))
+        gen = check_seed(seed, "HelmholtzMachine.recognise", self.device)
+        z, _ = self.recognition_sample(x, 1, generator=gen)
         return self.split(z[0])
 
     # ------------------------------------------------------------------ files

@@ -35,7 +35,6 @@ from freeenergy.models._torch import (
     as_real_tensor,
     check_device,
     check_dtype,
-    check_generator,
     check_seed,
     load_model,
     softplus,
@@ -99,8 +98,6 @@ class RBM(SavedModel, torch.nn.Module):
             )
         return x
 
-    def _generator(self, generator, method: str) -> torch.Generator | None:
-        return check_generator(generator, f"{type(self).__name__}.{method}", self.device)
 
     # ------------------------------------------------------------------ energies
     def _hidden_logits(self, v: torch.Tensor) -> torch.Tensor:

@@ -36,7 +36,6 @@ from freeenergy.models._torch import (
     as_real_tensor,
     check_device,
     check_dtype,
-    check_generator,
     check_seed,
     logsumexp_chunks,
 )
@@ -195,8 +194,6 @@ class VAE(SavedModel, torch.nn.Module):
                 ) from None
         return z
 
-    def _generator(self, generator, method: str) -> torch.Generator | None:
-        return check_generator(generator, f"VAE.{method}", self.device)
 
     # ------------------------------------------------------------------ networks
     def _encode(self, x):
