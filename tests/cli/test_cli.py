@@ -203,6 +203,25 @@ def test_dos_wang_landau_is_seeded_and_compared_with_exact(tmp_path, capsys):
     assert code == 0 and (tmp_path / "wl.png").exists()
 
 
+def test_dos_wang_landau_walks_give_a_standard_error(capsys):
+    """--walks 4 prints log g with its standard error, equal to the library's for the same seed."""
+    from freeenergy.sampling.wang_landau import wang_landau
+
+    argv = ["dos", "--size", "4", "--method", "wang-landau", "--ln-f-final", "1e-4", "--seed", "2",
+            "--walks", "4", "--no-progress", "--json"]
+    code, out, _ = run(argv, capsys)
+    data = json.loads(out)
+    res = wang_landau(fe.IsingLattice(4, 4), ln_f_final=1e-4, method="1/t", seed=2, n_walks=4,
+                      ground_degeneracy=2)
+    assert code == 0
+    np.testing.assert_array_equal(np.asarray(data["log_g"], dtype=float), res.log_g)
+    ok = res.visited[1:]
+    np.testing.assert_array_equal(np.asarray(data["log_g_stderr"], dtype=float)[1:][ok],
+                                  res.log_g_stderr[1:][ok])
+    code, _, err = run([*argv[:-1], "--walks", "0"], capsys)
+    assert code == 2 and "--walks must be an integer >= 1" in err
+
+
 def test_dos_rejects_lattices_beyond_exact_counts(capsys):
     code, _, err = run(["dos", "--size", "65"], capsys)
     assert code == 2 and "wang-landau" in err

@@ -118,8 +118,10 @@ def _cmd_dos(args) -> int:
     if args.method == "exact":
         dos = exact
     else:
+        if args.walks < 1:
+            raise CLIError(f"--walks must be an integer >= 1; got {args.walks}")
         res = wang_landau(lattice, ln_f_final=args.ln_f_final, method=args.schedule, seed=args.seed,
-                          ground_degeneracy=2, progress=not args.no_progress)
+                          n_walks=args.walks, ground_degeneracy=2, progress=not args.no_progress)
         dos = res.dos
         meta.update(seed=args.seed, schedule=args.schedule, ln_f_final=res.ln_f_final,
                     sweeps=res.n_sweeps, flips=res.n_flips, seconds=res.seconds,
@@ -127,6 +129,8 @@ def _cmd_dos(args) -> int:
         print(f"# Wang-Landau: {res.n_flips:.3g} flips in {res.seconds:.2f} s "
               f"({res.flips_per_second:.3g} flips/s), {res.n_iterations} stages", file=sys.stderr)
     columns = {"E": dos.energies, "log_g": dos.log_g}
+    if args.method != "exact" and args.walks > 1:
+        columns["log_g_stderr"] = res.log_g_stderr
     if args.method != "exact" and exact is not None:
         at = np.clip(np.searchsorted(exact.energies, dos.energies), 0, exact.energies.size - 1)
         ref = np.where(exact.energies[at] == dos.energies, exact.log_g[at], -np.inf)
@@ -214,6 +218,9 @@ def register(sub) -> None:
                    help="Wang-Landau ln f schedule (default 1/t)")
     p.add_argument("--ln-f-final", type=float, default=1e-6, help="Wang-Landau final ln f (default 1e-6)")
     p.add_argument("--seed", type=int, default=0, help="Wang-Landau seed (default 0)")
+    p.add_argument("--walks", type=int, default=1, metavar="N",
+                   help="independent Wang-Landau walks; with N >= 2 their mean and its standard "
+                   "error per level (default 1)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     output_args(p, "draw log g(E) per spin")
     p.set_defaults(run=_cmd_dos)

@@ -135,6 +135,14 @@ class WangLandauResult:
         ``"standard"`` or ``"1/t"``.
     converged : bool
         Whether ``ln_f_final`` was reached before ``max_sweeps``.
+    log_g_stderr : ndarray, shape (k,)
+        One standard deviation of ``log_g`` at each level, from the spread over independent
+        walks (``n_walks >= 2``: ``std(ddof=1) / sqrt(n_walks)`` of the normalised walks; 0 at
+        a level fixed by the normalisation); NaN for one walk, and at levels not every walk
+        visited.
+    walks : tuple of WangLandauResult
+        With ``n_walks >= 2``, each walk's own result; the schedule and histogram fields above
+        are the first walk's, the Monte Carlo counts and the time are totals. Empty for one walk.
     """
 
     dos: DensityOfStates
@@ -153,6 +161,8 @@ class WangLandauResult:
     seconds: float
     method: str
     converged: bool
+    log_g_stderr: np.ndarray
+    walks: tuple = ()
 
     @property
     def flips_per_second(self) -> float:
@@ -219,6 +229,7 @@ def wang_landau(
     ground_degeneracy: int | None = None,
     bin_width: float | None = None,
     seed=None,
+    n_walks: int = 1,
     progress: bool = False,
     quiet: bool = False,
 ) -> WangLandauResult:
@@ -254,6 +265,9 @@ def wang_landau(
         :meth:`NeighbourTable.energy_step`). Coarser bins count states per bin.
     seed : None, int, SeedSequence or Generator
         Seeds the in-kernel xoshiro256** generator; same seed, bit-identical result.
+    n_walks : int
+        Independent walks (seeds spawned from ``seed``), >= 1. With 2 or more the estimate is
+        their mean normalised ``log g`` and ``log_g_stderr`` its standard error.
     progress : bool
         Show a tqdm bar over the stages.
     quiet : bool
@@ -277,8 +291,36 @@ def wang_landau(
     check_every = check_int("check_every", check_every, _OWNER, 1)
     if max_sweeps is not None:
         max_sweeps = check_int("max_sweeps", max_sweeps, _OWNER, 1)
+    n_walks = check_int("n_walks", n_walks, _OWNER, 1)
+    args = (table, method, ln_f_initial, ln_f_final, flatness, check_every, max_sweeps,
+            ground_degeneracy, bin_width, progress)
+    if n_walks == 1:
+        result = _one_walk(_rng_state(seed), *args)
+    else:
+        seeds = _spawn(seed, n_walks)
+        result = _combine([_one_walk(_rng_state(s), *args) for s in seeds], table, ground_degeneracy)
+    if not result.converged:
+        msg = (f"{_OWNER} reached max_sweeps={max_sweeps} at ln f = {result.ln_f_final:.3g} "
+               f"(> ln_f_final={ln_f_final:g}); the estimate in .result is not converged.")  # fmt: skip
+        if not quiet:
+            raise WangLandauError(result, msg)
+        warnings.warn(msg, WangLandauWarning, stacklevel=2)
+    return result
+
+
+def _spawn(seed, n: int) -> list[np.random.SeedSequence]:
+    """``n`` independent child seeds of ``seed`` (any form :func:`_rng_state` accepts)."""
+    if isinstance(seed, np.random.Generator):
+        return [np.random.SeedSequence(s) for s in seed.integers(0, 2**63, size=n)]
+    if isinstance(seed, np.random.SeedSequence):
+        return seed.spawn(n)
+    _rng_state(seed)  # validates it
+    return np.random.SeedSequence(None if seed is None else int(seed)).spawn(n)
+
+
+def _one_walk(rng, table, method, ln_f_initial, ln_f_final, flatness, check_every, max_sweeps,
+              ground_degeneracy, bin_width, progress) -> WangLandauResult:
     start = time.perf_counter()
-    rng = _rng_state(seed)
     spins = kernels.init_spins(table.n_sites, rng)
     energy = table.energy(spins)
     e_lo, width, n_bins = _grid(table, energy, bin_width)
@@ -286,15 +328,42 @@ def wang_landau(
     schedule, stage_sweeps, flat_hist, converged = walk.run(
         method, ln_f_initial, ln_f_final, flatness, check_every, max_sweeps, progress
     )
-    result = _result(walk, e_lo, width, ground_degeneracy, method, converged,
-                     schedule, stage_sweeps, flat_hist, time.perf_counter() - start)  # fmt: skip
-    if not converged:
-        msg = (f"{_OWNER} reached max_sweeps={max_sweeps} at ln f = {result.ln_f_final:.3g} "
-               f"(> ln_f_final={ln_f_final:g}); the estimate in .result is not converged.")  # fmt: skip
-        if not quiet:
-            raise WangLandauError(result, msg)
-        warnings.warn(msg, WangLandauWarning, stacklevel=2)
-    return result
+    return _result(walk, e_lo, width, ground_degeneracy, method, converged,
+                   schedule, stage_sweeps, flat_hist, time.perf_counter() - start)  # fmt: skip
+
+
+def _normalise(log_g: np.ndarray, visited: np.ndarray, n_sites: int, ground_degeneracy) -> np.ndarray:
+    """``log_g`` shifted so that ``sum g = 2^N``, or the lowest level has ``ground_degeneracy``."""
+    if ground_degeneracy is None:
+        return log_g - (np.logaddexp.reduce(log_g[visited]) - n_sites * math.log(2.0))
+    return log_g - (log_g[np.flatnonzero(visited)[0]] - math.log(ground_degeneracy))
+
+
+def _combine(walks: list[WangLandauResult], table, ground_degeneracy) -> WangLandauResult:
+    """The mean normalised ``log g`` of independent walks, with its standard error."""
+    energies = np.unique(np.concatenate([w.energies for w in walks]))
+    stack = np.full((len(walks), energies.size), -np.inf)
+    for i, w in enumerate(walks):
+        stack[i, np.searchsorted(energies, w.energies)] = w.log_g
+    visited = np.isfinite(stack).all(0)
+    mean = np.where(visited, stack.mean(0), -np.inf)
+    log_g = _normalise(mean, visited, table.n_sites, ground_degeneracy)
+    # the normalisation of each walk is part of its error: compare normalised walks
+    spread = np.where(visited, np.std(np.where(visited, stack, 0.0), axis=0, ddof=1), np.nan)
+    first = walks[0]
+    dos = DensityOfStates(energies, log_g)
+    histogram = np.zeros(energies.size, dtype=np.int64)
+    histogram[np.searchsorted(energies, first.energies)] = first.histogram
+    return WangLandauResult(
+        dos=dos, energies=dos.energies, log_g=dos.log_g, visited=visited, histogram=histogram,
+        ln_f_final=max(w.ln_f_final for w in walks), ln_f_schedule=first.ln_f_schedule,
+        stage_sweeps=first.stage_sweeps, flatness_history=first.flatness_history,
+        n_iterations=first.n_iterations, n_sweeps=sum(w.n_sweeps for w in walks),
+        n_flips=sum(w.n_flips for w in walks), n_accepted=sum(w.n_accepted for w in walks),
+        seconds=sum(w.seconds for w in walks), method=first.method,
+        converged=all(w.converged for w in walks), log_g_stderr=spread / math.sqrt(len(walks)),
+        walks=tuple(walks),
+    )
 
 
 class _Walk:
@@ -376,11 +445,8 @@ def _result(walk, e_lo, width, ground_degeneracy, method, converged,
     first, last = np.flatnonzero(walk.seen)[[0, -1]]
     sl = slice(first, last + 1)
     visited = walk.seen[sl].copy()
-    log_g = np.where(visited, walk.log_g[sl], -np.inf)
-    if ground_degeneracy is None:
-        log_g -= np.logaddexp.reduce(log_g[visited]) - walk.t.n_sites * math.log(2.0)
-    else:
-        log_g -= log_g[0] - math.log(ground_degeneracy)
+    log_g = _normalise(np.where(visited, walk.log_g[sl], -np.inf), visited, walk.t.n_sites,
+                       ground_degeneracy)
     energies = e_lo + width * np.arange(first, last + 1)
     dos = DensityOfStates(energies, log_g)
     n = walk.t.n_sites
@@ -391,4 +457,5 @@ def _result(walk, e_lo, width, ground_degeneracy, method, converged,
         flatness_history=np.asarray(flat_hist), n_iterations=len(schedule),
         n_sweeps=walk.flips // n, n_flips=walk.flips, n_accepted=walk.accepted,
         seconds=seconds, method=method, converged=converged,
+        log_g_stderr=np.full(visited.size, np.nan),
     )  # fmt: skip
