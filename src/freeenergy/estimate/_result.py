@@ -1,4 +1,4 @@
-"""The record every log-partition estimator returns."""
+"""The shape every result with an uncertainty shares, and the record of the log Z estimators."""
 
 from __future__ import annotations
 
@@ -8,11 +8,51 @@ from typing import Any
 
 from freeenergy._io import jsonable
 
-__all__ = ["Estimate"]
+__all__ = ["Estimate", "Mean", "Uncertain"]
+
+
+class Uncertain:
+    """The common shape of every result that carries an uncertainty.
+
+    ``value`` with ``stderr`` (one standard deviation), an interval ``[lower, upper]`` whose
+    meaning the result documents, the ``method`` that produced it and ``n``, the number of
+    samples or examples behind it. :class:`Estimate` (log Z), the log-likelihoods of
+    :mod:`freeenergy.estimate.likelihood` and :mod:`freeenergy.estimate.variational`, and the
+    means of a Helmholtz free energy all offer these names, so code that reports or compares
+    results needs no special case.
+    """
+
+    __slots__ = ()
+    value: float
+    stderr: float
+    lower: float
+    upper: float
+    method: str
+    n: int
+
+    def z_score(self, reference: float) -> float:
+        """``(value - reference) / stderr``: how many standard deviations off ``reference`` is
+        (``inf`` or ``nan`` for a zero stderr, unless equal)."""
+        diff = self.value - float(reference)
+        if self.stderr == 0:
+            return 0.0 if diff == 0 else math.copysign(math.inf, diff)
+        return diff / self.stderr
 
 
 @dataclass(frozen=True)
-class Estimate:
+class Mean(Uncertain):
+    """A mean with its uncertainty, in the common shape (e.g. a mean free energy)."""
+
+    value: float
+    stderr: float
+    lower: float
+    upper: float
+    method: str
+    n: int
+
+
+@dataclass(frozen=True)
+class Estimate(Uncertain):
     """An estimate of ``log Z`` (nats) with its uncertainty and diagnostics.
 
     Attributes
@@ -60,6 +100,16 @@ class Estimate:
         object.__setattr__(self, "n_samples", int(self.n_samples))
         object.__setattr__(self, "method", str(self.method))
         object.__setattr__(self, "info", dict(self.info))
+
+    @property
+    def value(self) -> float:
+        """``log_z`` (the common name of :class:`Uncertain`)."""
+        return self.log_z
+
+    @property
+    def n(self) -> int:
+        """``n_samples`` (the common name of :class:`Uncertain`)."""
+        return self.n_samples
 
     @property
     def free_energy(self) -> float:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from freeenergy._params import InputError, check_real, fail, warn_caller
-from freeenergy.estimate._result import Estimate
+from freeenergy.estimate._result import Estimate, Uncertain
 from freeenergy.estimate.ais import run_annealing
 from freeenergy.estimate.ais_kernel import annealing_path
 from freeenergy.models._torch import check_rows
@@ -39,7 +39,7 @@ class BracketWarning(UserWarning):
 
 
 @dataclass(frozen=True)
-class LogLikelihood:
+class LogLikelihood(Uncertain):
     """Mean log-likelihood of a data set under a model, in nats per example.
 
     Attributes
@@ -64,7 +64,7 @@ class LogLikelihood:
 
     Examples
     --------
-    >>> from freeenergy.estimate._result import Estimate
+    >>> from freeenergy.estimate._result import Estimate, Uncertain
     >>> from freeenergy.estimate.likelihood import LogLikelihood
     >>> ll = LogLikelihood(-20.0, 0.5, -20.3, -19.7, 4.0, 100, Estimate(30.0, 0.1, 29.7, 30.3, "ais", 100))
     >>> print(ll)
@@ -78,6 +78,16 @@ class LogLikelihood:
     per_sample_std: float
     n: int
     log_z: Estimate
+
+    @property
+    def value(self) -> float:
+        """``mean`` (the common name of :class:`~freeenergy.estimate._result.Uncertain`)."""
+        return self.mean
+
+    @property
+    def method(self) -> str:
+        """How ``log Z`` was obtained: ``log_z.method``."""
+        return self.log_z.method
 
     def __str__(self) -> str:
         return (f"log p = {self.mean:.4f} ± {self.stderr:.3g} nats per example ([{self.lower:.4f}, "

@@ -28,6 +28,7 @@ import torch
 
 from freeenergy._lazy import renamed_attributes
 from freeenergy._params import Description, InputError, InputTypeError, check_int, check_real, fail
+from freeenergy.estimate._result import Mean, Uncertain
 from freeenergy.models._torch import check_rows, check_seed, logsumexp_chunks
 
 __all__ = [
@@ -234,6 +235,19 @@ class HelmholtzFreeEnergy:
         """Mean of ``gap`` (``None`` when not enumerable)."""
         return _mean(self.gap)
 
+    def mean(self, quantity: str = "free_energy") -> Mean:
+        """The mean over the examples of ``quantity`` (``"free_energy"``, ``"energy"`` or
+        ``"entropy"``) in the common shape: its Monte Carlo stderr for these examples (0 where
+        exact), ``lower``/``upper`` = mean -+ 3 stderr, ``n`` the number of examples."""
+        if quantity not in ("free_energy", "energy", "entropy"):
+            raise fail("quantity", "HelmholtzFreeEnergy.mean", "'free_energy', 'energy' or 'entropy'",
+                       quantity)
+        value, stderr = _mean(getattr(self, quantity)), _mean_stderr(getattr(self, f"{quantity}_stderr"))
+        method = {"free_energy": f"{self.energy_method}/{self.entropy_method}",
+                  "energy": self.energy_method, "entropy": self.entropy_method}[quantity]
+        return Mean(value, stderr, value - 3 * stderr, value + 3 * stderr, method,
+                    int(self.free_energy.size))
+
     def in_bits(self) -> HelmholtzFreeEnergy:
         """The same record with every energy, entropy and free energy divided by ``log 2``."""
         if self.unit == "bits":
@@ -256,7 +270,7 @@ class HelmholtzFreeEnergy:
 
 
 @dataclass(frozen=True, eq=False)
-class LogLikelihoodEstimate:
+class LogLikelihoodEstimate(Uncertain):
     """Mean ``log p(x)`` of a data set (nats per example) from the importance-weighted bound.
 
     Attributes
@@ -297,6 +311,26 @@ class LogLikelihoodEstimate:
     def bits(self) -> float:
         """``mean`` in bits per example."""
         return self.mean / _LOG2
+
+    @property
+    def value(self) -> float:
+        """``mean`` (the common name of :class:`~freeenergy.estimate._result.Uncertain`)."""
+        return self.mean
+
+    @property
+    def lower(self) -> float:
+        """``mean - 3 stderr``."""
+        return self.mean - 3 * self.stderr
+
+    @property
+    def upper(self) -> float:
+        """``mean + 3 stderr``."""
+        return self.mean + 3 * self.stderr
+
+    @property
+    def method(self) -> str:
+        """``"importance_weighted(k=K)"``."""
+        return f"importance_weighted(k={self.k})"
 
     def __str__(self) -> str:
         return f"log p(x) = {self.mean:.4f} ± {self.stderr:.3g} nats per example (k = {self.k}, n = {self.n})"
