@@ -352,6 +352,13 @@ def rbm_brute_log_z(P: dict) -> np.float64:
     return logsumexp(-rbm_energy(P, v[:, None, :], h[None, :, :]))
 
 
+def rbm_brute_log_p(P: dict, v) -> np.ndarray:
+    """``log p(v) = log sum_h exp(-E(v, h)) - log Z`` of rows ``v``, both sums by enumeration."""
+    h = configurations(P["hidden_bias"].size)
+    neg_e = -rbm_energy(P, np.asarray(v, dtype=float)[:, None, :], h[None])
+    return logsumexp(neg_e, axis=1) - rbm_brute_log_z(P)
+
+
 def rbm_hidden_probs(P: dict, v) -> np.ndarray:
     """``p(h_j = 1 | v) = sigmoid(b_j + sum_i W_ij v_i / sigma_i^2)``."""
     return expit(_hidden_input(P, v))

@@ -1,10 +1,11 @@
 """Small helpers shared by the torch-model tests (importable because pytest puts ``tests/`` on
 ``sys.path``): random parameters, binary inputs, parameter snapshots, and the replay of a
-trainer's random draws. The NumPy references themselves live in ``references.py``."""
+trainer's random draws, a random RBM. The NumPy references themselves live in ``references.py``."""
 
 import numpy as np
 import torch
 
+from freeenergy.models import BernoulliRBM
 from references import configurations
 
 
@@ -17,6 +18,15 @@ def randomise(model, scale=1.0, seed=0, keep=()):
             if name not in keep:
                 p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64) * scale)
     return model
+
+
+def random_rbm(n_visible, n_hidden, scale=1.0, seed=0, dtype=torch.float64, bias_shift=0.0):
+    """A Bernoulli RBM whose parameters are float64 ``scale * N(0, 1)`` draws (:func:`randomise`),
+    ``bias_shift`` added to the visible biases, then cast to ``dtype``."""
+    model = randomise(BernoulliRBM(n_visible, n_hidden), scale, seed)
+    with torch.no_grad():
+        model.visible_bias.add_(bias_shift)
+    return model.to(dtype)
 
 
 def binary(n):

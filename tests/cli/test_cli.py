@@ -9,14 +9,9 @@ import numpy as np
 import pytest
 
 import freeenergy as fe
+from cli_helpers import run
 from freeenergy.cli import main
 from freeenergy.cli._common import parse_range
-
-
-def run(argv, capsys):
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_parse_range_forms():

@@ -5,15 +5,10 @@ import json
 import numpy as np
 import pytest
 
+from cli_helpers import run
 from freeenergy.cli import main
 from freeenergy.estimate.exact import exact_log_partition
 from freeenergy.models import load_model
-
-
-def run(argv, capsys):
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

@@ -6,25 +6,11 @@ import math
 import numpy as np
 import pytest
 
-from freeenergy.cli import variational
-from freeenergy.cli._common import CLIError, Parser
+from cli_helpers import run_raising as run
+from freeenergy.cli import build_parser as parser
+from freeenergy.cli._common import CLIError
 from freeenergy.estimate.variational import helmholtz_free_energy
 from freeenergy.models import HelmholtzMachine, load_model
-
-
-def parser():
-    p = Parser(prog="freeenergy")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    sub.required = True
-    variational.register(sub)
-    return p
-
-
-def run(argv, capsys):
-    args = parser().parse_args([str(a) for a in argv])
-    code = args.run(args)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

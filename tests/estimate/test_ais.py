@@ -39,19 +39,10 @@ from freeenergy.estimate.ais import ais, base_log_partition, base_rate_logits, d
 from freeenergy.estimate.exact import exact_log_partition
 from freeenergy.models import BernoulliRBM, GaussianBernoulliRBM
 from references import numpy_params
+from torch_helpers import random_rbm
 
 BETAS = default_betas(2000)
 N_CHAINS = 300
-
-
-def random_rbm(n_visible, n_hidden, scale, seed, dtype=torch.float64):
-    """Weights and biases i.i.d. N(0, scale^2)."""
-    model = BernoulliRBM(n_visible, n_hidden, dtype=dtype)
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64) * scale)
-    return model
 
 
 def exact_samples(model, n, seed):

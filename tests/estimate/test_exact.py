@@ -28,17 +28,7 @@ from freeenergy.estimate.exact import register_exact
 from freeenergy.models import BernoulliRBM, GaussianBernoulliRBM
 from freeenergy.systems import IsingChain
 from references import configurations, numpy_params, rbm_brute_log_z, rbm_energy, rbm_free_energy, rbm_log_z
-from torch_helpers import binary, randomise
-
-
-def random_rbm(n_visible, n_hidden, scale=1.0, seed=0, dtype=torch.float64, bias_shift=0.0):
-    """A Bernoulli RBM with float64 ``scale * N(0, 1)`` parameters, ``bias_shift`` added to the
-    visible biases, then cast to ``dtype``."""
-    model = randomise(BernoulliRBM(n_visible, n_hidden), scale, seed)
-    with torch.no_grad():
-        model.visible_bias.add_(bias_shift)
-    return model.to(dtype)
-
+from torch_helpers import binary, random_rbm, randomise
 
 # ---------------------------------------------------------------------------- Estimate
 

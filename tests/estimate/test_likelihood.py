@@ -7,7 +7,6 @@ stated in tests/estimate/test_ais.py (fixed seeds, never re-chosen after a failu
 bounds, a Gaussian false-failure probability of 6e-5 per check).
 """
 
-import itertools
 import math
 import re
 import warnings
@@ -15,7 +14,6 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from scipy.special import logsumexp
 
 from freeenergy.estimate._result import Estimate
 from freeenergy.estimate.ais import ais, default_betas, reverse_ais
@@ -29,25 +27,8 @@ from freeenergy.estimate.likelihood import (
     raise_log_likelihood,
 )
 from freeenergy.models import BernoulliRBM, GaussianBernoulliRBM
-from references import numpy_params, rbm_free_energy
-
-
-def random_rbm(n_visible, n_hidden, scale, seed):
-    model = BernoulliRBM(n_visible, n_hidden)
-    gen = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64) * scale)
-    return model
-
-
-def brute_force_log_p(model, v):
-    """log p(v) = log sum_h exp(a.v + b.h + v.W.h) - log Z, both sums by enumeration."""
-    W, a, b = (p.detach().numpy() for p in (model.weight, model.visible_bias, model.hidden_bias))
-    h = np.array(list(itertools.product([0, 1], repeat=model.n_hidden)), dtype=float)
-    every_v = np.array(list(itertools.product([0, 1], repeat=model.n_visible)), dtype=float)
-    log_z = logsumexp((every_v @ a)[:, None] + (h @ b)[None] + every_v @ W @ h.T)
-    return logsumexp((v @ a)[:, None] + (h @ b)[None] + v @ W @ h.T, axis=1) - log_z
+from references import numpy_params, rbm_brute_log_p, rbm_free_energy
+from torch_helpers import random_rbm
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +42,7 @@ def test_exact_log_z_gives_exact_mean_log_likelihood(model_and_data):
     model, data = model_and_data
     exact = exact_log_partition(model)
     ll = log_likelihood(model, data, exact)
-    log_p = brute_force_log_p(model, data.numpy())
+    log_p = rbm_brute_log_p(numpy_params(model), data.numpy())
     assert isinstance(ll, LogLikelihood) and ll.n == 200 and ll.log_z is exact
     assert ll.mean == pytest.approx(log_p.mean(), abs=1e-10)
     assert ll.per_sample_std == pytest.approx(log_p.std(ddof=1), rel=1e-10)

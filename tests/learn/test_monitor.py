@@ -29,6 +29,7 @@ from freeenergy.learn import (
     weight_statistics,
 )
 from freeenergy.models import BernoulliRBM, GaussianBernoulliRBM
+from torch_helpers import random_rbm
 
 
 def set_params(model, weight=None, visible_bias=None, hidden_bias=None):
@@ -98,14 +99,6 @@ def test_weight_statistics_non_finite_weight(bad):
 def numpy_free_energy(v, w, a, b):
     """F(v) = -a.v - sum_j softplus(b_j + (v W)_j), one value per row."""
     return -v @ a - np.logaddexp(0.0, b + v @ w).sum(axis=1)
-
-
-def random_rbm(n_visible, n_hidden, seed=0):
-    rbm = BernoulliRBM(n_visible, n_hidden, seed=seed)
-    rng = np.random.default_rng(seed + 10)
-    set_params(rbm, weight=rng.normal(size=(n_visible, n_hidden)), visible_bias=rng.normal(size=n_visible),
-               hidden_bias=rng.normal(size=n_hidden))
-    return rbm
 
 
 def test_mean_free_energy_matches_numpy():

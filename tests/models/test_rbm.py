@@ -24,6 +24,7 @@ from freeenergy.models.rbm import FORMAT, FORMAT_VERSION
 from references import (
     configurations,
     numpy_params,
+    rbm_brute_log_p,
     rbm_brute_log_z,
     rbm_energy,
     rbm_hidden_free_energy,
@@ -39,11 +40,8 @@ def randomise(model, scale=1.0, seed=0):
 
 
 def brute_log_p(model):
-    """log p(v) = log sum_h exp(-E(v, h)) - log Z for every binary v (rows of binary(n_visible)),
-    both sums by brute force."""
-    P = numpy_params(model)
-    neg_e = -rbm_energy(P, configurations(model.n_visible)[:, None, :], configurations(model.n_hidden)[None])
-    return logsumexp(neg_e, axis=1) - rbm_brute_log_z(P)
+    """``log p(v)`` of every binary v (rows of binary(n_visible)), by brute force."""
+    return rbm_brute_log_p(numpy_params(model), configurations(model.n_visible))
 
 
 @pytest.fixture
