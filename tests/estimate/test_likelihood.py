@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+from freeenergy.estimate import likelihood as likelihood_module
 from freeenergy.estimate._result import Estimate
 from freeenergy.estimate.ais import ais, default_betas, reverse_ais
 from freeenergy.estimate.exact import exact_log_partition
@@ -327,3 +328,14 @@ def test_raise_error_messages_name_raise_log_likelihood(change, error, match):
                  "seed": 0} | change
     with pytest.raises(error, match=match):
         raise_log_likelihood(arguments.pop("model"), arguments.pop("data"), **arguments)
+
+
+def test_raise_validates_its_data_once(model_and_data, monkeypatch):
+    """raise_log_likelihood checks 'data' at its boundary once (it used to check it twice)."""
+    model, data = model_and_data
+    calls = []
+    real = likelihood_module.check_rows
+    monkeypatch.setattr(likelihood_module, "check_rows",
+                        lambda *a, **k: calls.append(k.get("name", "data")) or real(*a, **k))
+    raise_log_likelihood(model, data[:4], betas=np.linspace(0, 1, 5), base="uniform", seed=0)
+    assert calls == ["data"]

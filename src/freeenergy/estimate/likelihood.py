@@ -138,12 +138,16 @@ def _log_likelihood(neg_f: torch.Tensor, est: Estimate) -> LogLikelihood:
                          std, n, est)
 
 
-def _neg_free_energy(model, data, owner) -> torch.Tensor:
+def _rows(model, data, owner) -> torch.Tensor:
+    """The data, validated once: rows of 0/1 values for Bernoulli visibles."""
     annealing_path(model, owner)
-    x = check_rows(data, model, owner, values="binary" if model.binary_visible else None,
-                   hint=" (binarise grey levels first)")
+    return check_rows(data, model, owner, values="binary" if model.binary_visible else None,
+                      hint=" (binarise grey levels first)")
+
+
+def _neg_free_energy(model, x: torch.Tensor) -> torch.Tensor:
     with torch.no_grad():
-        return -model.free_energy(x).to(torch.float64)
+        return -model.free_energy(x, check=False).to(torch.float64)
 
 
 def log_likelihood(model, data, log_z) -> LogLikelihood:
@@ -182,7 +186,7 @@ def log_likelihood(model, data, log_z) -> LogLikelihood:
     """
     owner = "log_likelihood"
     est = _as_estimate(log_z, owner)
-    return _log_likelihood(_neg_free_energy(model, data, owner), est)
+    return _log_likelihood(_neg_free_energy(model, _rows(model, data, owner)), est)
 
 
 def bracket(model, data, *, forward: Estimate, reverse: Estimate,
@@ -254,7 +258,7 @@ def bracket(model, data, *, forward: Estimate, reverse: Estimate,
             )
     if max_gap is not None and check_real("max_gap", max_gap, owner) <= 0:
         raise fail("max_gap", owner, "a number > 0 or None", max_gap)
-    neg_f = _neg_free_energy(model, data, owner)
+    neg_f = _neg_free_energy(model, _rows(model, data, owner))
     gap = reverse.log_z - forward.log_z
     sigma = math.hypot(forward.stderr, reverse.stderr)
     if -gap > 3 * sigma:
@@ -320,14 +324,13 @@ def raise_log_likelihood(model, data, *, betas=None, base="data", base_data=None
     True
     """
     owner = "raise_log_likelihood"
-    neg_f = _neg_free_energy(model, data, owner)
-    x = check_rows(data, model, owner, values="binary" if model.binary_visible else None,
-                   hint=" (binarise grey levels first)")
+    x = _rows(model, data, owner)
+    neg_f = _neg_free_energy(model, x)
     if isinstance(base, str) and base == "data" and base_data is None:
         base_data = x
     reverse = run_annealing(model, owner, v0=lambda path, rng: x, betas=betas, base=base, data=base_data,
                    smoothing=smoothing, seed=seed, progress=progress, reverse=True)
-    log_w = torch.as_tensor(reverse.info["log_weights"], dtype=torch.float64)
+    log_w = torch.as_tensor(reverse.info["log_weights"], dtype=torch.float64, device=neg_f.device)
     log_p = neg_f + log_w - reverse.info["log_z_base"]
     n = log_p.numel()
     std = float(log_p.std()) if n > 1 else 0.0
