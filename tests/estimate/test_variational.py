@@ -21,7 +21,7 @@ import pytest
 import torch
 from scipy.special import logsumexp, xlogy
 
-from freeenergy.estimate import variational
+from freeenergy.estimate import importance, variational
 from freeenergy.estimate.variational import (
     HelmholtzFreeEnergy,
     LatentVariableModel,
@@ -397,7 +397,7 @@ def test_iwae_chunking_invariance_and_seed(deep):
 
 
 def test_iwae_groups_of_examples(deep, monkeypatch):
-    monkeypatch.setattr(variational, "EXAMPLE_BLOCK", 3)  # 32 examples in 11 groups
+    monkeypatch.setattr(importance, "EXAMPLE_BLOCK", 3)  # 32 examples in 11 groups
     x = binary(5)
     log_px = -brute_force(deep, x).exact
     a = importance_weighted_bound(deep, x, 2000, seed=5, batch=30)
@@ -595,7 +595,7 @@ def test_iwae_batch_is_the_samples_evaluated_at_once(batch):
     """``batch`` rounded up to a multiple of SEED_BLOCK is the number of samples per model call (the
     last call takes the rest), for importance_weighted_bound and importance_sampled_log_likelihood alike."""
     model, x, k = TableModel(*tables(1, 3, seed=6)), [[0.0], [1.0]], 37
-    per_call = -(-batch // variational.SEED_BLOCK) * variational.SEED_BLOCK
+    per_call = -(-batch // importance.SEED_BLOCK) * importance.SEED_BLOCK
     expected = [min(per_call, k - start) for start in range(0, k, per_call)]
     importance_weighted_bound(model, x, k, seed=0, batch=batch)
     assert [shape[0] for shape in model.shapes] == expected
@@ -609,7 +609,7 @@ def test_iwae_default_batch_follows_the_wider_of_x_and_z(n_visible, n_latent, mo
     """By default a call holds about ``_IW_ELEMENTS`` numbers for a full group of examples, each as
     wide as the wider of x and z: a budget of EXAMPLE_BLOCK * width * 20 gives 20 samples per call."""
     width = max(n_visible, n_latent)
-    monkeypatch.setattr(variational, "_IW_ELEMENTS", variational.EXAMPLE_BLOCK * width * 20)
+    monkeypatch.setattr(importance, "_IW_ELEMENTS", importance.EXAMPLE_BLOCK * width * 20)
     model = TableModel(*tables(n_visible, n_latent, seed=7))
     importance_weighted_bound(model, configurations(n_visible, lsb_first=True), 37, seed=0)
     assert [shape[0] for shape in model.shapes] == [20, 17]

@@ -13,7 +13,9 @@ models, by Monte Carlo otherwise); :func:`importance_weighted_bound` and
 :func:`importance_sampled_log_likelihood` give the tighter importance-weighted bound (Burda,
 Grosse & Salakhutdinov, ICLR 2016), the standard ``k = 5000`` evaluation of ``log p(x)``.
 
-Any model with the verbs of :class:`LatentVariableModel` works (the Helmholtz machine of
+The importance-weighted bounds live in :mod:`freeenergy.estimate.importance` and the model
+protocol in :mod:`freeenergy.estimate.latent_model`; both are re-exported here. Any model with the
+verbs of :class:`LatentVariableModel` works (the Helmholtz machine of
 :mod:`freeenergy.models.helmholtz`, the VAE of :mod:`freeenergy.models.vae`).
 """
 
@@ -21,15 +23,27 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields, replace
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
 
 from freeenergy._lazy import renamed_attributes
-from freeenergy._params import Description, InputError, InputTypeError, check_int, check_real, fail
-from freeenergy.estimate._result import Mean, Uncertain
-from freeenergy.models._torch import check_rows, check_seed, logsumexp_chunks
+from freeenergy._params import Description, InputError, check_int, fail
+from freeenergy.estimate._result import Mean
+from freeenergy.estimate.importance import (
+    LogLikelihoodEstimate,
+    importance_sampled_log_likelihood,
+    importance_weighted_bound,
+)
+from freeenergy.estimate.latent_model import (
+    LatentVariableModel,
+    check_latent_model,
+    check_T,
+    check_x,
+    configurations,
+    frozen_array,
+)
+from freeenergy.models._torch import check_seed
 
 __all__ = [
     "HelmholtzFreeEnergy",
@@ -42,72 +56,11 @@ __all__ = [
     "tempered_posterior",
 ]
 
-#: Importance samples are drawn in blocks of this many, each block from its own generator
-#: seeded from ``seed``, so results do not depend on how the samples are batched ...
-SEED_BLOCK = 10
-#: ... and examples in groups of this many, each group with its own seeds.
-EXAMPLE_BLOCK = 256
-_IW_ELEMENTS = 1 << 24  # numbers (samples x examples x width) held at once by default
 _ENUM_ELEMENTS = 1 << 22  # configurations x examples evaluated at once during enumeration
 _LOG2 = math.log(2.0)
 
 
-@runtime_checkable
-class LatentVariableModel(Protocol):
-    """What :mod:`freeenergy.estimate.variational` needs of a latent-variable model.
-
-    Shapes: ``x`` is ``(b, n_visible)``; ``z`` is ``(..., b, n_latent)`` and broadcasts
-    against ``x`` to a batch shape ``(..., b)``. Log-probabilities are in nats; the energy is
-    ``E(x, z) = -log_joint(x, z)`` (T = 1).
-
-    Attributes
-    ----------
-    n_visible : int
-        Length of ``x``.
-    n_latent : int
-        Total latent dimension, all latent layers concatenated.
-
-    Methods
-    -------
-    log_joint(x, z) -> Tensor (..., b)
-        ``log p(x, z)``.
-    recognition_sample(x, n, generator=None) -> (z, log_q)
-        ``z`` of shape ``(n, b, n_latent)`` drawn from ``q(z | x)`` (reparameterised where
-        possible) and ``log q(z | x)`` of shape ``(n, b)``.
-    recognition_log_prob(x, z) -> Tensor (..., b)
-        ``log q(z | x)``.
-    recognition_entropy(x) -> Tensor (b,) or None
-        ``H(q(. | x))`` when analytic (``q`` factorised over all latents), else ``None``.
-    latent_configurations() -> Tensor (2^n_latent, n_latent) or None
-        Every binary latent vector when the latents are binary and ``n_latent <= 20``, else
-        ``None``.
-    """
-
-    n_visible: int
-    n_latent: int
-
-    def log_joint(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor: ...
-
-    def recognition_sample(
-        self, x: torch.Tensor, n: int, generator: torch.Generator | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]: ...
-
-    def recognition_log_prob(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor: ...
-
-    def recognition_entropy(self, x: torch.Tensor) -> torch.Tensor | None: ...
-
-    def latent_configurations(self) -> torch.Tensor | None: ...
-
-
 # ---------------------------------------------------------------------------- results
-
-
-def _frozen_array(values) -> np.ndarray | None:
-    if values is None:
-        return None
-    arr = np.array(values, dtype=np.float64)
-    arr.setflags(write=False)
-    return arr
 
 
 def _mean(values: np.ndarray | None) -> float | None:
@@ -200,7 +153,7 @@ class HelmholtzFreeEnergy:
 
     def __post_init__(self):
         for name in _ARRAYS:
-            object.__setattr__(self, name, _frozen_array(getattr(self, name)))
+            object.__setattr__(self, name, frozen_array(getattr(self, name)))
         object.__setattr__(self, "T", float(self.T))
         object.__setattr__(self, "n_samples", int(self.n_samples))
 
@@ -269,121 +222,7 @@ class HelmholtzFreeEnergy:
         return text
 
 
-@dataclass(frozen=True, eq=False)
-class LogLikelihoodEstimate(Uncertain):
-    """Mean ``log p(x)`` of a data set (nats per example) from the importance-weighted bound.
-
-    Attributes
-    ----------
-    mean : float
-        Mean over the examples of the per-example ``k``-sample bound (a stochastic lower bound
-        on the mean ``log p(x)`` that tightens as ``k`` grows).
-    stderr : float
-        One standard deviation of ``mean`` as an estimate of the expected log-likelihood under
-        the data distribution: ``std(per_example, ddof=1) / sqrt(n)`` (0 for one example).
-    per_example : ndarray of float64, shape (n,)
-        The bound of each example.
-    k : int
-        Importance samples per example.
-    n : int
-        Number of examples.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from freeenergy.estimate.variational import LogLikelihoodEstimate
-    >>> print(LogLikelihoodEstimate(-85.0, 0.5, np.array([-84.5, -85.5]), 5000, 2))
-    log p(x) = -85.0000 ± 0.5 nats per example (k = 5000, n = 2)
-    """
-
-    mean: float
-    stderr: float
-    per_example: np.ndarray
-    k: int
-    n: int
-
-    def __post_init__(self):
-        object.__setattr__(self, "mean", float(self.mean))
-        object.__setattr__(self, "stderr", float(self.stderr))
-        object.__setattr__(self, "per_example", _frozen_array(self.per_example))
-
-    @property
-    def bits(self) -> float:
-        """``mean`` in bits per example."""
-        return self.mean / _LOG2
-
-    @property
-    def value(self) -> float:
-        """``mean`` (the common name of :class:`~freeenergy.estimate._result.Uncertain`)."""
-        return self.mean
-
-    @property
-    def lower(self) -> float:
-        """``mean - 3 stderr``."""
-        return self.mean - 3 * self.stderr
-
-    @property
-    def upper(self) -> float:
-        """``mean + 3 stderr``."""
-        return self.mean + 3 * self.stderr
-
-    @property
-    def method(self) -> str:
-        """``"importance_weighted(k=K)"``."""
-        return f"importance_weighted(k={self.k})"
-
-    def __str__(self) -> str:
-        return f"log p(x) = {self.mean:.4f} ± {self.stderr:.3g} nats per example (k = {self.k}, n = {self.n})"
-
-
 # ---------------------------------------------------------------------------- validation
-
-
-_VERBS = (
-    "log_joint",
-    "recognition_sample",
-    "recognition_log_prob",
-    "recognition_entropy",
-    "latent_configurations",
-)
-
-
-def _check_model(model, owner: str) -> None:
-    missing = [v for v in (*_VERBS, "n_visible", "n_latent") if not hasattr(model, v)]
-    if missing:
-        raise InputTypeError(
-            f"The 'model' parameter of {owner} must implement freeenergy.estimate.variational."
-            f"LatentVariableModel. Got a {type(model).__name__} without {', '.join(missing)}."
-        )
-
-
-def _placement(model) -> tuple[torch.dtype, torch.device]:
-    params = list(model.parameters()) if hasattr(model, "parameters") else []
-    if params:
-        return params[0].dtype, params[0].device
-    return torch.float64, torch.device("cpu")
-
-
-def _check_x(model, x, owner: str) -> torch.Tensor:
-    return check_rows(x, model, owner, name="x", placement=_placement(model))
-
-
-def _check_T(T, owner: str) -> float:
-    T = check_real("T", T, owner)
-    if T <= 0:
-        raise fail("T", owner, "a finite number > 0", T)
-    return T
-
-
-def _configurations(model, owner: str) -> torch.Tensor:
-    configs = model.latent_configurations()
-    if configs is None:
-        raise InputError(
-            f"{owner} needs a model whose latents can be enumerated (binary, n_latent <= 20); "
-            f"this {type(model).__name__} has n_latent = {model.n_latent} and "
-            f"latent_configurations() returned None."
-        )
-    return configs
 
 
 # ---------------------------------------------------------------------------- enumeration
@@ -449,10 +288,10 @@ def tempered_posterior(model, x, T: float = 1.0) -> torch.Tensor:
     (torch.Size([4, 1]), 1.0)
     """
     owner = "tempered_posterior"
-    _check_model(model, owner)
-    T = _check_T(T, owner)
-    x = _check_x(model, x, owner)
-    configs = _configurations(model, owner)
+    check_latent_model(model, owner)
+    T = check_T(T, owner)
+    x = check_x(model, x, owner)
+    configs = configurations(model, owner)
     with torch.no_grad():
         log_p = torch.cat([model.log_joint(x, z).to(torch.float64) for z in _chunks(configs, x.shape[0])])
     return torch.softmax(log_p / T, dim=0)
@@ -508,10 +347,10 @@ def enumerated_free_energy(model, x, q, *, T: float = 1.0) -> np.ndarray:
     True
     """
     owner = "enumerated_free_energy"
-    _check_model(model, owner)
-    T = _check_T(T, owner)
-    x = _check_x(model, x, owner)
-    configs = _configurations(model, owner)
+    check_latent_model(model, owner)
+    T = check_T(T, owner)
+    x = check_x(model, x, owner)
+    configs = configurations(model, owner)
     q = torch.as_tensor(np.asarray(q) if not isinstance(q, torch.Tensor) else q)
     q = q.to(device=x.device, dtype=torch.float64)
     if q.shape != (configs.shape[0], x.shape[0]):
@@ -584,17 +423,17 @@ def helmholtz_free_energy(
     ((3,), dtype('float64'))
     """
     owner = "helmholtz_free_energy"
-    _check_model(model, owner)
+    check_latent_model(model, owner)
     n_samples = check_int("n_samples", n_samples, owner, 1)
-    T = _check_T(T, owner)
+    T = check_T(T, owner)
     if method not in ("auto", "exact", "sample"):
         raise fail("method", owner, "one of 'auto', 'exact', 'sample'", method)
-    x = _check_x(model, x, owner)
+    x = check_x(model, x, owner)
     gen = check_seed(seed, owner, x.device)
     with torch.no_grad():
         configs = model.latent_configurations()
         if method == "exact":
-            configs = _configurations(model, owner)
+            configs = configurations(model, owner)
         exact = None if configs is None else _exact_terms(model, x, configs, T)
         if exact is not None and method != "sample":
             energy, entropy, exact_f, gap_kl = (t.cpu().numpy() for t in exact)
@@ -625,139 +464,6 @@ def helmholtz_free_energy(
         energy, energy_err, entropy, entropy_err, free, free_err, exact_f, gap, gap_kl,
         T, n_samples, "monte-carlo", entropy_method,
     )  # fmt: skip
-
-
-# ---------------------------------------------------------------------------- importance weighting
-
-
-def _block_seeds(seed, n_groups: int, n_blocks: int, owner: str) -> list[list[int]]:
-    """One integer seed per (group of examples, block of samples), all derived from ``seed``."""
-    if seed is not None:
-        seed = check_int("seed", seed, owner, 0)
-    root = np.random.SeedSequence(seed)
-    return [
-        [int(s.generate_state(1, np.uint64)[0] >> np.uint64(1)) for s in group.spawn(n_blocks)]
-        for group in root.spawn(n_groups)
-    ]
-
-
-def _auto_batch(model) -> int:
-    width = max(int(model.n_visible), int(model.n_latent), 1)
-    return max(SEED_BLOCK, _IW_ELEMENTS // (EXAMPLE_BLOCK * width))
-
-
-def _iw_group(model, x, k: int, seeds: list[int], per_chunk: int) -> torch.Tensor:
-    """``log sum_i w_i`` of one group of examples, blocks folded in a fixed order."""
-    gen = torch.Generator(device=x.device)
-
-    def blocks():
-        for first in range(0, len(seeds), per_chunk):
-            zs, log_qs = [], []
-            for j in range(first, min(first + per_chunk, len(seeds))):
-                gen.manual_seed(seeds[j])
-                z, log_q = model.recognition_sample(x, min(SEED_BLOCK, k - j * SEED_BLOCK), generator=gen)
-                zs.append(z)
-                log_qs.append(log_q)
-            z, log_q = torch.cat(zs), torch.cat(log_qs)
-            log_w = model.log_joint(x, z).to(torch.float64) - log_q.to(torch.float64)
-            # reduce block by block so the grouping (and the rounding) never depends on batch
-            yield from torch.split(log_w, SEED_BLOCK)
-
-    return logsumexp_chunks(blocks())
-
-
-def importance_weighted_bound(model, x, k: int, *, seed=None, batch: int | None = None) -> np.ndarray:
-    """The ``k``-sample importance-weighted bound on ``log p(x)`` of each example (nats).
-
-    ``L_k(x) = log (1/k) sum_{i=1}^k p(x, z_i) / q(z_i | x)`` with ``z_i ~ q(z | x)`` (Burda et
-    al. 2016): ``E[L_1]`` is the ELBO, ``E[L_k] <= E[L_{k+1}] <= log p(x)`` and ``L_k -> log
-    p(x)`` as ``k`` grows. The sum runs as a float64 log-sum-exp over chunks of the samples and
-    of the examples, so ``k = 5000`` on a whole test set fits in memory.
-
-    Parameters
-    ----------
-    model : LatentVariableModel
-    x : array_like or Tensor, shape (b, n_visible)
-    k : int
-        Importance samples per example, >= 1.
-    seed : int, optional
-        Same seed, same bound. Examples go in groups of :data:`EXAMPLE_BLOCK` and samples in
-        blocks of :data:`SEED_BLOCK`; each (group, block) has its own generator derived from
-        ``seed``, so the result does not depend on ``batch``.
-    batch : int, optional
-        Importance samples evaluated at once for a group of examples (rounded up to a multiple
-        of :data:`SEED_BLOCK`), >= 1: the memory knob. By default about 2^24 numbers (the
-        wider of ``x`` and ``z``) are held at once.
-
-    Returns
-    -------
-    ndarray of float64, shape (b,)
-
-    Examples
-    --------
-    >>> from freeenergy.models.helmholtz import HelmholtzMachine
-    >>> from freeenergy.estimate.variational import importance_weighted_bound
-    >>> hm = HelmholtzMachine((5, 4), seed=0)
-    >>> x = hm.sample(3, seed=1)
-    >>> a = importance_weighted_bound(hm, x, 100, seed=0, batch=20)
-    >>> b = importance_weighted_bound(hm, x, 100, seed=0, batch=1000)
-    >>> a.shape, bool(abs(a - b).max() < 1e-12)
-    ((3,), True)
-    """
-    return _iw_bound(model, x, k, seed, batch, "importance_weighted_bound")
-
-
-def _iw_bound(model, x, k, seed, batch, owner: str) -> np.ndarray:
-    """:func:`importance_weighted_bound`, its errors naming ``owner``."""
-    _check_model(model, owner)
-    k = check_int("k", k, owner, 1)
-    batch = _auto_batch(model) if batch is None else check_int("batch", batch, owner, 1)
-    x = _check_x(model, x, owner)
-    n_groups = -(-x.shape[0] // EXAMPLE_BLOCK)
-    seeds = _block_seeds(seed, n_groups, -(-k // SEED_BLOCK), owner)
-    per_chunk = max(1, -(-batch // SEED_BLOCK))
-    with torch.no_grad():
-        totals = [
-            _iw_group(model, x[g * EXAMPLE_BLOCK : (g + 1) * EXAMPLE_BLOCK], k, seeds[g], per_chunk)
-            for g in range(n_groups)
-        ]
-    return (torch.cat(totals) - math.log(k)).cpu().numpy()
-
-
-def importance_sampled_log_likelihood(model, x, k: int = 5000, *, seed=None,
-                                      batch: int | None = None) -> LogLikelihoodEstimate:
-    """Mean ``log p(x)`` of a data set by the ``k``-sample importance-weighted bound.
-
-    The standard evaluation protocol of latent-variable models (Burda et al. 2016, ``k =
-    5000``; their binarized-MNIST test NLLs are 86.76 nats for a one-layer VAE).
-
-    Parameters
-    ----------
-    model : LatentVariableModel
-    x : array_like or Tensor, shape (n, n_visible)
-    k : int
-        Importance samples per example, >= 1.
-    seed, batch
-        As for :func:`importance_weighted_bound`.
-
-    Returns
-    -------
-    LogLikelihoodEstimate
-        Mean over examples with its stderr (one standard deviation, spread over examples).
-
-    Examples
-    --------
-    >>> from freeenergy.models.helmholtz import HelmholtzMachine
-    >>> from freeenergy.estimate.variational import importance_sampled_log_likelihood
-    >>> hm = HelmholtzMachine((5, 4), seed=0)
-    >>> ll = importance_sampled_log_likelihood(hm, hm.sample(8, seed=1), k=200, seed=0)
-    >>> ll.n, ll.k, ll.per_example.shape
-    (8, 200, (8,))
-    """
-    per_example = _iw_bound(model, x, k, seed, batch, "importance_sampled_log_likelihood")
-    n = per_example.size
-    stderr = float(per_example.std(ddof=1) / math.sqrt(n)) if n > 1 else 0.0
-    return LogLikelihoodEstimate(per_example.mean(), stderr, per_example, k, n)
 
 
 # ``log_likelihood`` until 0.2; :func:`freeenergy.estimate.log_likelihood` is the RBM one
