@@ -34,7 +34,7 @@ from freeenergy.systems import (
     onsager_free_energy,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 install_moved_modules()
 

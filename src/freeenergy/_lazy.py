@@ -21,13 +21,33 @@ from collections.abc import Callable
 def lazy_attributes(package: str, names: dict[str, str]) -> Callable[[str], object]:
     """A module ``__getattr__`` resolving each of ``names`` (attribute -> module) on demand.
 
-    A name that maps to ``package.name`` is that submodule itself (``fe.estimate``)."""
+    A name that maps to a module of that name is the module itself (``fe.estimate``,
+    ``fe.variational`` -> :mod:`freeenergy.estimate.variational`)."""
 
     def __getattr__(name: str) -> object:
         if name not in names:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         module = importlib.import_module(names[name])
-        return module if names[name] == f"{package}.{name}" else getattr(module, name)
+        return module if names[name].rsplit(".", 1)[-1] == name else getattr(module, name)
+
+    return __getattr__
+
+
+def moved_attributes(package: str, moved: dict[str, str],
+                     fallback: Callable[[str], object] | None = None) -> Callable[[str], object]:
+    """A module ``__getattr__`` for names that moved to another module (name -> new module):
+    each still resolves, with a DeprecationWarning naming the new place; other names go to
+    ``fallback`` (another ``__getattr__``) or raise AttributeError."""
+
+    def __getattr__(name: str) -> object:
+        if name in moved:
+            warnings.warn(f"{package}.{name} moved to {moved[name]}.{name} in freeenergy 0.2; import it "
+                          f"from there (the old place goes in the next release).", DeprecationWarning,
+                          stacklevel=2)
+            return getattr(importlib.import_module(moved[name]), name)
+        if fallback is not None:
+            return fallback(name)
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     return __getattr__
 
@@ -66,20 +86,41 @@ MOVED = {
 }
 
 
+def _new_path(old: str) -> str | None:
+    """The module an old path now names: a moved module, or a module inside a moved package."""
+    if old in MOVED:
+        return MOVED[old]
+    for before, after in MOVED.items():
+        if old.startswith(before + "."):
+            return after + old[len(before):]
+    return None
+
+
 class _Alias(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     """Finds an old path and loads it as the module at the new one (the same module object)."""
 
+    def __init__(self):
+        self._specs: dict[str, object] = {}
+
     def find_spec(self, fullname, path=None, target=None):
-        return importlib.util.spec_from_loader(fullname, self) if fullname in MOVED else None
+        new = _new_path(fullname)
+        if new is None or importlib.util.find_spec(new) is None:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
 
     def create_module(self, spec):
-        new = MOVED[spec.name]
+        new = _new_path(spec.name)
         warnings.warn(f"{spec.name} moved to {new} in freeenergy 0.2; import it from there "
                       f"(the old path goes in the next release).", DeprecationWarning, stacklevel=2)
-        return importlib.import_module(new)
+        module = importlib.import_module(new)
+        self._specs[spec.name] = module.__spec__  # the import system overwrites it with ours
+        return module
 
     def exec_module(self, module):
-        """Nothing to run: the module at the new path is already loaded."""
+        """Nothing to run (the module at the new path is loaded); put its own spec back."""
+        for old, original in list(self._specs.items()):
+            if original.name == module.__name__:
+                module.__spec__ = self._specs.pop(old)
 
 
 def install_moved_modules() -> None:

@@ -21,8 +21,8 @@ internal_paths = [os.path.join(Path(__file__).resolve().parent, "")]  # with a t
 
 class InputError(ValueError):
     """Bad input to the library: an argument, a data file or a model file. The message says which
-    and what is allowed. The command line turns exactly these (and its own errors) into one line
-    and exit status 2; any other exception is a bug and keeps its traceback."""
+    and what is allowed. The command line turns these (with its own errors and missing files) into
+    one line and exit status 2; any other exception is a bug and keeps its traceback."""
 
 
 class InputTypeError(InputError, TypeError):
@@ -101,7 +101,7 @@ def temperatures(
     """
     if (T is None) == (beta is None):
         given = "both" if T is not None else "neither"
-        raise ValueError(
+        raise InputError(
             f"{owner} needs exactly one of 'T' (temperature) or 'beta' (inverse temperature); "
             f"got {given}."
         )

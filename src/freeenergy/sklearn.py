@@ -227,7 +227,7 @@ class BernoulliRBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         self.random_state_ = check_random_state(self.random_state)
         model = TorchRBM(X.shape[1], self.n_components, seed=self._draw())
         self._visible_sum, self._n_seen = np.zeros(X.shape[1]), 0
-        self._train(model, X, cfg, self.n_iter, chains=None)
+        self._train(model, X, cfg, self.n_iter, None, f"{_OWNER}.fit")
         return self
 
     def partial_fit(self, X, y=None):
@@ -248,7 +248,7 @@ class BernoulliRBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
         else:
             model = self._model()
             chains = None if self.h_samples_ is None else torch.from_numpy(self.h_samples_.copy())
-        self._train(model, X, cfg, 1, chains)
+        self._train(model, X, cfg, 1, chains, f"{_OWNER}.partial_fit")
         return self
 
     @staticmethod
@@ -259,11 +259,11 @@ class BernoulliRBMEstimator(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
     def _draw(self) -> int:
         return int(self.random_state_.randint(_MAX_SEED))
 
-    def _train(self, model, X, cfg: K.Config, epochs: int, chains) -> None:
+    def _train(self, model, X, cfg: K.Config, epochs: int, chains, owner: str) -> None:
         """``epochs`` of CD / PCD by the trainers' loop (a TrainingError if it diverges)."""
         data = torch.from_numpy(X)
         task = RBMTask(model, data, None, cfg, epochs=epochs, exact_every=0, explosion=None,
-                       owner=f"{_OWNER}.fit", lr_name="learning_rate", monitors=False)
+                       owner=owner, lr_name="learning_rate", monitors=False)
         opts = Options(epochs=epochs, batch_size=cfg.batch_size, lr=cfg.lr,
                        callbacks=(self._report,) if self.verbose else (), checkpoint=None,
                        checkpoint_every=1, progress=False, quiet=False)

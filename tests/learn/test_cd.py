@@ -431,3 +431,18 @@ def test_data_errors(small):
         train_rbm(rbm, np.array([["a"] * 10]))
     with pytest.raises(TypeError, match="The 'model' parameter of train_rbm must be a BernoulliRBM"):
         train_rbm(torch.nn.Linear(2, 2), small)
+
+
+def test_resume_with_a_checkpoint_of_another_trainer_is_refused(tmp_path):
+    """A VAE's checkpoint given to train_rbm is refused with both models described (it used to
+    fail with a KeyError while describing the VAE)."""
+    from freeenergy.learn import train_vae
+    from freeenergy.models import VAE
+
+    data = (np.random.default_rng(0).random((16, 6)) < 0.5).astype(float)
+    path = tmp_path / "vae.ckpt"
+    train_vae(VAE(6, 2, hidden=(4,), seed=0), data, epochs=1, batch_size=8, seed=0, n_samples=1,
+              iw_k=0, checkpoint=path)
+    with pytest.raises(ValueError, match=r"it holds a VAE\(n_visible=6, n_latent=2, .* but the model "
+                                         r"given to train_rbm is a BernoulliRBM\(n_visible=6, n_hidden=3"):
+        train_rbm(BernoulliRBM(6, 3, seed=0), data, epochs=2, resume=path)

@@ -66,10 +66,6 @@ class Stub:
         return {"steps": int(payload["steps"])}
 
     @staticmethod
-    def describe(meta):
-        return f"{meta['class']}({meta['n_visible']}x{meta['n_hidden']})"
-
-    @staticmethod
     def postfix(row):
         return {"F": f"{row['train_free_energy']:.4g}"}
 
@@ -294,9 +290,10 @@ def test_resume_refuses_another_model_or_other_arguments(data, tmp_path):
     fit(Stub(BernoulliRBM(WIDTH, 2, seed=0)), data, epochs=1, checkpoint=path)
     with pytest.raises(ValueError) as info:
         fit(Stub(BernoulliRBM(WIDTH, 4)), data, resume=path)
-    assert str(info.value) == (f"Cannot resume from '{path}': it holds a BernoulliRBM(3x2) but the model "
-                               f"given to fit_stub is a BernoulliRBM(3x4). Pass a model of the same "
-                               f"class, shape and dtype.")
+    assert str(info.value) == (f"Cannot resume from '{path}': it holds a BernoulliRBM(n_visible=3, "
+                               f"n_hidden=2, extra={{}}, float64) but the model given to fit_stub is a "
+                               f"BernoulliRBM(n_visible=3, n_hidden=4, extra={{}}, float64). Pass a model "
+                               f"of the same class, shape and dtype.")
     with pytest.raises(ValueError) as info:
         fit(Stub(BernoulliRBM(WIDTH, 2), trajectory={"lr": 0.2, "k": 3}), data, resume=path)
     assert str(info.value) == (f"Cannot resume from '{path}': the training arguments differ from the run "

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Sequence
 
 from freeenergy import __version__
+from freeenergy._lazy import moved_attributes
 from freeenergy._params import InputError
 from freeenergy.cli import physics, rbm, tour, variational
 from freeenergy.cli._common import FORMATTER, CLIError, Parser
@@ -55,3 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("freeenergy: interrupted", file=sys.stderr)
         return 130
+
+
+# parse_range lived here until 0.2
+__getattr__ = moved_attributes(__name__, {"parse_range": "freeenergy.cli._common"})

@@ -130,8 +130,10 @@ def load_images(spec: str, binarize: str | None, seed: int) -> Images:
             raise CLIError(f"--data {spec!r}: expected digits, mnist or an existing .npy file")
         try:
             rows = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise CLIError(f"{spec}: cannot read a NumPy array from it ({exc})") from None
+        except (OSError, ValueError, EOFError) as exc:
+            raise CLIError(f"{spec}: cannot read a NumPy array from it ({exc or 'empty file'})") from None
+        if not isinstance(rows, np.ndarray):  # an .npz archive under a .npy name
+            raise CLIError(f"{spec}: holds an archive of arrays (.npz), not one array")
         if rows.ndim != 2 or rows.shape[0] < 1 or not np.issubdtype(rows.dtype, np.number):
             raise CLIError(
                 f"{spec}: expected a 2-D numeric array (one example per row); got shape {rows.shape}"

@@ -27,11 +27,15 @@ from freeenergy.cli._common import (
 
 def _load_rbm(path: str):
     from freeenergy.models import load_model
+    from freeenergy.models.rbm import RBM
 
     try:
-        return load_model(path)
+        model = load_model(path)
     except FileNotFoundError:
         raise CLIError(f"{path}: no such model file") from None
+    if not isinstance(model, RBM):
+        raise CLIError(f"{path}: holds a {type(model).__name__}, not an RBM")
+    return model
 
 
 def _log_z(model, args, data: np.ndarray | None):

@@ -23,7 +23,10 @@ class SpectrumFileError(InputError):
 def _read_array(path: Path) -> np.ndarray:
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        return np.load(path, allow_pickle=False)
+        table = np.load(path, allow_pickle=False)
+        if not isinstance(table, np.ndarray):  # an .npz archive under a .npy name
+            raise SpectrumFileError(f"{path}: holds an archive of arrays (.npz), not one array")
+        return table
     if suffix in (".txt", ".csv", ".dat"):
         text = path.read_text(encoding="utf-8")
         delimiter = "," if suffix == ".csv" or "," in text else None
@@ -69,8 +72,8 @@ def load_table(path: str | os.PathLike, columns: tuple[int, ...], names: str) ->
         table = _read_array(path)
     except SpectrumFileError:
         raise
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise SpectrumFileError(f"{path}: cannot read numbers from it ({exc})") from None
+    except (OSError, ValueError, UnicodeDecodeError, EOFError) as exc:
+        raise SpectrumFileError(f"{path}: cannot read numbers from it ({exc or 'empty file'})") from None
     if table.ndim == 1:
         table = table[:, None]
     if table.ndim != 2 or table.shape[0] == 0 or table.shape[1] not in columns:

@@ -31,8 +31,8 @@ class Uncertain:
     n: int
 
     def z_score(self, reference: float) -> float:
-        """``(value - reference) / stderr``: how many standard deviations off ``reference`` is
-        (``inf`` or ``nan`` for a zero stderr, unless equal)."""
+        """``(value - reference) / stderr``: how many standard deviations ``value`` is off
+        ``reference`` (for a zero stderr: 0 if they are equal, else an infinity of the sign)."""
         diff = self.value - float(reference)
         if self.stderr == 0:
             return 0.0 if diff == 0 else math.copysign(math.inf, diff)

@@ -27,8 +27,8 @@ log-likelihood using reverse annealing", AISTATS 2015) runs the same kernel with
 reversed, from ``beta = 1`` to 0, starting at data; ``E[w] = Z_A / Z_B`` if the start is an exact
 sample of the model.
 
-Every estimator here is one loop over one kernel (:func:`_anneal`), vectorised over chains, on
-the model's device and dtype; log weights are accumulated in float64.
+Every estimator here is one loop over one kernel (:func:`~freeenergy.estimate.ais_kernel.anneal`),
+vectorised over chains, on the model's device and dtype; log weights are accumulated in float64.
 """
 
 from __future__ import annotations

@@ -50,6 +50,7 @@ def default_betas(n_betas: int = DEFAULT_N_BETAS) -> np.ndarray:
         np.linspace(0.9, 1.0, n - n1 - n2),
     ])
 
+
 def check_betas(betas, owner: str) -> np.ndarray:
     """``betas`` as float64, strictly increasing from exactly 0 to exactly 1; ``None`` gives
     :func:`default_betas`."""

@@ -197,9 +197,6 @@ class RBMTask:
         chains = None if payload["chains"] is None else payload["chains"].to(dev)
         return K.State(velocity, chains, gen)
 
-    @staticmethod
-    def describe(meta: dict) -> str:
-        return _describe(meta)
 
     def postfix(self, row: dict) -> dict:
         if not self.monitors:
@@ -235,7 +232,3 @@ class RBMTask:
             return None
         return (f"Weights are exploding at epoch {epoch} of {self.owner}: {why} (beta_eff = "
                 f"{rows[-1]['beta_eff']:.4g}). {self.advice}")
-
-
-def _describe(meta: dict) -> str:
-    return f"{meta['class']}(n_visible={meta['n_visible']}, n_hidden={meta['n_hidden']}, {meta['dtype']})"

@@ -73,10 +73,6 @@ class LatentTask:
         state.step()
         return value.detach()
 
-    @staticmethod
-    def describe(meta: dict) -> str:
-        args = ", ".join(f"{k}={v}" for k, v in meta.items() if k not in ("class", "dtype"))
-        return f"{meta['class']}({args}, {meta['dtype']})"
 
     @staticmethod
     def postfix(row: dict) -> dict:

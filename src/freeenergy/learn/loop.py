@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from freeenergy._params import InputError, check_int, check_real, fail, warn_caller
 from freeenergy.learn.checkpoint import history_from, read_checkpoint, write_checkpoint
 from freeenergy.learn.monitor import TrainingError, TrainingWarning
-from freeenergy.models._torch import check_seed, model_metadata
+from freeenergy.models._torch import check_seed, describe_metadata, model_metadata
 
 __all__ = ["Diverged", "Loop", "Options", "Task", "bad_parameter", "validate_options"]
 
@@ -96,9 +96,6 @@ class Task(Protocol):
 
     def restore(self, payload: dict, generator: torch.Generator) -> Any:
         """The state saved by :meth:`save`."""
-
-    def describe(self, meta: dict) -> str:
-        """The model of a file's metadata in words."""
 
     def postfix(self, row: dict) -> dict:
         """What the progress bar shows after an epoch."""
@@ -193,8 +190,8 @@ class Loop:
         want, have = meta["model"], model_metadata(self.model)
         if want != have:
             raise InputError(
-                f"Cannot resume from '{path}': it holds a {self.task.describe(want)} but the model "
-                f"given to {owner} is a {self.task.describe(have)}. Pass a model of the same class, "
+                f"Cannot resume from '{path}': it holds a {describe_metadata(want)} but the model "
+                f"given to {owner} is a {describe_metadata(have)}. Pass a model of the same class, "
                 f"shape and dtype."
             )
         old = {"dynamic_binarization": False, **meta["arguments"]}  # older checkpoints lack the key

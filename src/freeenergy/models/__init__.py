@@ -5,7 +5,7 @@ imported on first use. Each is saved with ``model.save(path)`` and read back wit
 :func:`load_model`. The exactly solvable Ising systems live in :mod:`freeenergy.systems`.
 """
 
-from freeenergy._lazy import lazy_attributes
+from freeenergy._lazy import lazy_attributes, moved_attributes
 
 _TORCH_NAMES = {
     "BernoulliRBM": "freeenergy.models.rbm",
@@ -14,6 +14,9 @@ _TORCH_NAMES = {
     "VAE": "freeenergy.models.vae",
     "load_model": "freeenergy.models._torch",
 }
-__getattr__ = lazy_attributes(__name__, _TORCH_NAMES)
+# the Ising systems lived here until 0.2
+_MOVED = dict.fromkeys(("IsingChain", "IsingLattice", "critical_temperature", "onsager_free_energy"),
+                       "freeenergy.systems")
+__getattr__ = moved_attributes(__name__, _MOVED, lazy_attributes(__name__, _TORCH_NAMES))
 
 __all__ = list(_TORCH_NAMES)

@@ -102,10 +102,19 @@ def model_metadata(model) -> dict[str, Any]:
             **model.metadata_fields()}
 
 
-def as_real_tensor(x, name: str, owner: str, what: str) -> torch.Tensor:
+def describe_metadata(meta: dict[str, Any]) -> str:
+    """A model's file metadata in words: ``Class(arg=value, ..., dtype)``."""
+    args = "".join(f"{k}={v}, " for k, v in meta.items() if k not in ("class", "dtype"))
+    return f"{meta.get('class')}({args}{meta.get('dtype')})"
+
+
+def as_real_tensor(x, name: str, owner: str, what: str, *, share: bool = False) -> torch.Tensor:
     """``x`` (array-like or tensor of real numbers) as a tensor; non-tensors become float64.
 
     ``what`` describes the expected content for the error message, e.g. ``"visible unit values"``.
+    A NumPy array is copied, unless ``share`` and it is already a writable, C-contiguous float64
+    array: then the tensor uses its memory (for data sets that must not be copied; the caller
+    promises never to write to it).
     """
     if isinstance(x, torch.Tensor):
         if x.is_complex():
@@ -117,7 +126,7 @@ def as_real_tensor(x, name: str, owner: str, what: str) -> torch.Tensor:
         raise fail(name, owner, f"an array of {what}", x) from None
     if arr.dtype.kind not in "biuf":
         raise fail(name, owner, f"a numeric array of {what}", x if arr.dtype == object else arr)
-    return torch.from_numpy(arr.astype(np.float64, copy=False))
+    return torch.from_numpy(np.require(arr, np.float64, "CW") if share else arr.astype(np.float64))
 
 
 class SavedModel:
@@ -277,7 +286,8 @@ def check_rows(data, model, owner: str, *, name: str = "data", values: str | Non
                hint: str = "", placement: tuple[torch.dtype, torch.device] | None = None) -> torch.Tensor:
     """The one validator of a batch of examples: shape ``(n, model.n_visible)`` with ``n >= 1``.
 
-    Returns a contiguous tensor on the model's device and dtype (or ``placement``).
+    Returns a contiguous tensor on the model's device and dtype (or ``placement``); a float64
+    C-contiguous array on the CPU is not copied (read only, never written).
 
     Parameters
     ----------
@@ -292,7 +302,7 @@ def check_rows(data, model, owner: str, *, name: str = "data", values: str | Non
     hint : str
         Appended to the message of a value error (e.g. what else the caller accepts).
     """
-    x = as_real_tensor(data, name, owner, "shape (n, n_visible)").detach()
+    x = as_real_tensor(data, name, owner, "shape (n, n_visible)", share=True).detach()
     n_v = model.n_visible
     if x.ndim != 2 or x.shape[1] != n_v or x.shape[0] < 1:
         raise InputError(

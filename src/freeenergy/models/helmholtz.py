@@ -176,8 +176,6 @@ class HelmholtzMachine(SavedModel, torch.nn.Module):
             )
         return z
 
-
-
     # ------------------------------------------------------------------ layers
     def split(self, z: torch.Tensor) -> list[torch.Tensor]:
         """Split a latent vector ``z`` (..., n_latent) into its layers ``[h_1, ..., h_L]``."""

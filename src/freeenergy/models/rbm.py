@@ -98,7 +98,6 @@ class RBM(SavedModel, torch.nn.Module):
             )
         return x
 
-
     # ------------------------------------------------------------------ energies
     def _hidden_logits(self, v: torch.Tensor) -> torch.Tensor:
         return self.hidden_bias + self._drive(v) @ self.weight

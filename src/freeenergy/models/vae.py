@@ -194,7 +194,6 @@ class VAE(SavedModel, torch.nn.Module):
                 ) from None
         return z
 
-
     # ------------------------------------------------------------------ networks
     def _encode(self, x):
         out = self.encoder(x)

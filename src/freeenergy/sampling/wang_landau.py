@@ -161,7 +161,7 @@ class WangLandauResult:
     seconds: float
     method: str
     converged: bool
-    log_g_stderr: np.ndarray
+    log_g_stderr: np.ndarray | None = None
     walks: tuple = ()
 
     @property
@@ -312,8 +312,9 @@ def _spawn(seed, n: int) -> list[np.random.SeedSequence]:
     """``n`` independent child seeds of ``seed`` (any form :func:`_rng_state` accepts)."""
     if isinstance(seed, np.random.Generator):
         return [np.random.SeedSequence(s) for s in seed.integers(0, 2**63, size=n)]
-    if isinstance(seed, np.random.SeedSequence):
-        return seed.spawn(n)
+    if isinstance(seed, np.random.SeedSequence):  # a copy: spawning advances the caller's
+        return np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key,
+                                      pool_size=seed.pool_size).spawn(n)
     _rng_state(seed)  # validates it
     return np.random.SeedSequence(None if seed is None else int(seed)).spawn(n)
 
