@@ -23,12 +23,6 @@ class Uncertain:
     """
 
     __slots__ = ()
-    value: float
-    stderr: float
-    lower: float
-    upper: float
-    method: str
-    n: int
 
     def z_score(self, reference: float) -> float:
         """``(value - reference) / stderr``: how many standard deviations ``value`` is off
