@@ -176,7 +176,8 @@ def test_recognise_gives_every_layer(hm):
 
 
 def test_input_validation(hm):
-    with pytest.raises(ValueError, match=r"'x' parameter of HelmholtzMachine.log_joint .*binary"):
+    with pytest.raises(ValueError, match=r"'x' parameter of HelmholtzMachine.log_joint must hold 0/1 "
+                                         r"values .*0\.5"):
         hm.log_joint([[0.5, 0.0, 1.0]], torch.zeros(1, 4))
     with pytest.raises(ValueError, match=r"shape \(\.\.\., 3\)"):
         hm.log_joint(torch.zeros(2, 4), torch.zeros(2, 4))

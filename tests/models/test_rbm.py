@@ -286,7 +286,8 @@ def test_at_beta(rbm, gbrbm):
             r"'v' parameter of BernoulliRBM.free_energy.*"
             r"shape \(\.\.\., 5\).*Got shape \(2, 4\)",
         ),
-        (lambda m: m.free_energy(np.full(5, 2.0)), r"values in \[0, 1\].*Got a value of 2.0"),
+        (lambda m: m.free_energy(np.full(5, 2.0)),
+         r"values in \[0, 1\] for the visible units of a BernoulliRBM\. Got values in \[2, 2\]"),
         (lambda m: m.free_energy([0, 1, np.nan, 0, 1]), "must be finite"),
         (lambda m: m.free_energy("abc"), "numeric array"),
         (lambda m: m.free_energy(torch.tensor(1.0)), r"Got shape \(\) instead"),

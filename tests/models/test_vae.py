@@ -262,7 +262,8 @@ def test_bad_inputs(vae, x):
     with pytest.raises(ValueError, match=r"'x' parameter of VAE.encode must have shape.*\(3, 4\)"):
         vae.encode(x[:, :4])
     with pytest.raises(
-        ValueError, match=r"'x' parameter of VAE.iwae_bound must hold pixel values in \[0, 1\]"
+        ValueError, match=r"'x' parameter of VAE.iwae_bound must hold values in \[0, 1\] for the pixels "
+                          r"of a VAE"
     ):
         vae.iwae_bound(x * 2, 3)
     with pytest.raises(ValueError, match=r"'x' parameter of VAE.recognition_entropy must be finite"):

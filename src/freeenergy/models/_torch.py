@@ -312,18 +312,43 @@ def check_rows(data, model, owner: str, *, name: str = "data", values: str | Non
         )
     dtype, device = placement if placement is not None else (model.dtype, model.device)
     x = x.to(device=device, dtype=dtype)
+    _check_values(x, owner, name, values, f"a {type(model).__name__}", hint)
+    return x.contiguous()
+
+
+def check_units(x, n: int, owner: str, *, name: str, unit: str, model, values: str | None = None,
+                validate: bool = True) -> torch.Tensor:
+    """The validator of a model method's input: values of ``n`` units on the last axis, shape
+    ``(..., n)``, on the model's device and dtype. With ``validate`` (the model's
+    ``validate_args``) also finite, and ``values`` as for :func:`check_rows`; ``unit`` names one
+    value in the messages (e.g. "visible unit")."""
+    t = as_real_tensor(x, name, owner, f"{unit} values")
+    if t.ndim == 0 or t.shape[-1] != n:
+        raise InputError(
+            f"The {name!r} parameter of {owner} must have shape (..., {n}), one value per {unit} on "
+            f"the last axis. Got shape {tuple(t.shape)} instead."
+        )
+    t = t.to(device=model.device, dtype=model.dtype)
+    if validate:
+        _check_values(t, owner, name, values, f"the {unit}s of a {type(model).__name__}", "")
+    return t
+
+
+def _check_values(x: torch.Tensor, owner: str, name: str, values: str | None, subject: str,
+                  hint: str) -> None:
+    """Finite, and with ``values`` also in [0, 1] ("unit") or exactly 0 or 1 ("binary")."""
     if not torch.isfinite(x).all():
         raise InputError(f"The {name!r} parameter of {owner} must be finite. Got NaN or inf.")
-    if values is not None:
-        bad = (x != 0) & (x != 1) if values == "binary" else (x < 0) | (x > 1)
-        if bad.any():
-            if values == "binary":
-                allowed, got = "0/1 values", f"a value of {x[bad].flatten()[0].item()!r}"
-            else:
-                allowed, got = "values in [0, 1]", f"values in [{float(x.min()):g}, {float(x.max()):g}]"
-            raise InputError(f"The {name!r} parameter of {owner} must hold {allowed} for a "
-                             f"{type(model).__name__}. Got {got} instead{hint}.")
-    return x.contiguous()
+    if values is None:
+        return
+    bad = (x != 0) & (x != 1) if values == "binary" else (x < 0) | (x > 1)
+    if bad.any():
+        if values == "binary":
+            allowed, got = "0/1 values", f"a value of {x[bad].flatten()[0].item()!r}"
+        else:
+            allowed, got = "values in [0, 1]", f"values in [{float(x.min()):g}, {float(x.max()):g}]"
+        raise InputError(f"The {name!r} parameter of {owner} must hold {allowed} for {subject}. Got "
+                         f"{got} instead{hint}.")
 
 
 def binary_codes(start: int, stop: int, n_bits: int, dtype=torch.float64, device=None) -> torch.Tensor:

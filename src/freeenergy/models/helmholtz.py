@@ -27,11 +27,11 @@ import torch
 from freeenergy._params import InputError, check_int, fail
 from freeenergy.models._torch import (
     SavedModel,
-    as_real_tensor,
     binary_configurations,
     check_device,
     check_dtype,
     check_seed,
+    check_units,
     softplus,
 )
 
@@ -133,23 +133,8 @@ class HelmholtzMachine(SavedModel, torch.nn.Module):
 
     # ------------------------------------------------------------------ validation
     def _units(self, x, name: str, method: str, n: int) -> torch.Tensor:
-        owner = f"HelmholtzMachine.{method}"
-        x = as_real_tensor(x, name, owner, "0/1 unit values")
-        if x.ndim == 0 or x.shape[-1] != n:
-            raise InputError(
-                f"The {name!r} parameter of {owner} must have shape (..., {n}), one value per unit "
-                f"on the last axis. Got shape {tuple(x.shape)} instead."
-            )
-        x = x.to(device=self.device, dtype=self.dtype)
-        if self.validate_args:
-            bad = (x != 0) & (x != 1)
-            if bad.any():
-                value = x[bad].flatten()[0].item()
-                raise InputError(
-                    f"The {name!r} parameter of {owner} must hold binary unit values (0 or 1). Got "
-                    f"a value of {value!r} in an input of shape {tuple(x.shape)} instead."
-                )
-        return x
+        return check_units(x, n, f"HelmholtzMachine.{method}", name=name, unit="unit", model=self,
+                           values="binary", validate=self.validate_args)
 
     def _visible(self, x, method: str) -> torch.Tensor:
         x = self._units(x, "x", method, self.n_visible)

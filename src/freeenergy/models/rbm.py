@@ -32,10 +32,10 @@ from freeenergy.models._torch import (
     FORMAT,
     FORMAT_VERSION,
     SavedModel,
-    as_real_tensor,
     check_device,
     check_dtype,
     check_seed,
+    check_units,
     load_model,
     softplus,
 )
@@ -75,28 +75,11 @@ class RBM(SavedModel, torch.nn.Module):
     # ------------------------------------------------------------------ validation
     def _batch(self, x, name: str, method: str, layer: str) -> torch.Tensor:
         """Validate a batch of unit values (shape (..., n)) and move it to our device/dtype."""
-        owner = f"{type(self).__name__}.{method}"
         n = self.n_visible if layer == "visible" else self.n_hidden
-        binary = layer == "hidden" or self.binary_visible
-        x = as_real_tensor(x, name, owner, f"{layer} unit values")
-        if x.ndim == 0 or x.shape[-1] != n:
-            raise InputError(
-                f"The {name!r} parameter of {owner} must have shape (..., {n}), one value per "
-                f"{layer} unit on the last axis. Got shape {tuple(x.shape)} instead."
-            )
-        x = x.to(device=self.device, dtype=self.dtype)
-        if not self.validate_args:
-            return x
-        if not torch.isfinite(x).all():
-            raise InputError(f"The {name!r} parameter of {owner} must be finite. Got NaN or inf.")
-        if binary and ((x < 0) | (x > 1)).any():
-            bad = x[(x < 0) | (x > 1)].flatten()[0].item()
-            raise InputError(
-                f"The {name!r} parameter of {owner} must hold {layer} unit values in [0, 1] "
-                f"(Bernoulli units). Got a value of {bad!r} in an input of shape "
-                f"{tuple(x.shape)} instead."
-            )
-        return x
+        bernoulli = layer == "hidden" or self.binary_visible
+        return check_units(x, n, f"{type(self).__name__}.{method}", name=name, unit=f"{layer} unit",
+                           model=self, values="unit" if bernoulli else None,
+                           validate=self.validate_args)
 
     # ------------------------------------------------------------------ energies
     def _hidden_logits(self, v: torch.Tensor) -> torch.Tensor:

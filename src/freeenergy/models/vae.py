@@ -33,10 +33,10 @@ from torch.nn import functional as F
 from freeenergy._params import InputError, check_int, fail
 from freeenergy.models._torch import (
     SavedModel,
-    as_real_tensor,
     check_device,
     check_dtype,
     check_seed,
+    check_units,
     logsumexp_chunks,
 )
 
@@ -151,39 +151,25 @@ class VAE(SavedModel, torch.nn.Module):
         )
 
     # ------------------------------------------------------------------ validation
-    def _tensor(self, x, name: str, owner: str) -> torch.Tensor:
-        x = as_real_tensor(x, name, owner, "numbers")
-        x = x.to(device=self.device, dtype=self.dtype)
-        if self.validate_args and not torch.isfinite(x).all():
-            raise InputError(f"The {name!r} parameter of {owner} must be finite. Got NaN or inf.")
-        return x
-
     def _data(self, x, method: str, name: str = "x") -> torch.Tensor:
-        """Validate a data batch of shape (b, n_visible)."""
+        """Validate a data batch of shape (b, n_visible): pixel values in [0, 1] for a Bernoulli
+        likelihood."""
         owner = f"VAE.{method}"
-        x = self._tensor(x, name, owner)
-        if x.ndim != 2 or x.shape[1] != self.n_visible:
+        x = check_units(x, self.n_visible, owner, name=name, unit="pixel", model=self,
+                        values="unit" if self.likelihood == "bernoulli" else None,
+                        validate=self.validate_args)
+        if x.ndim != 2:
             raise InputError(
                 f"The {name!r} parameter of {owner} must have shape (batch, {self.n_visible}), one "
                 f"row per example. Got shape {tuple(x.shape)} instead."
-            )
-        if self.validate_args and self.likelihood == "bernoulli" and ((x < 0) | (x > 1)).any():
-            bad = x[(x < 0) | (x > 1)].flatten()[0].item()
-            raise InputError(
-                f"The {name!r} parameter of {owner} must hold pixel values in [0, 1] (Bernoulli "
-                f"likelihood). Got a value of {bad!r} in an input of shape {tuple(x.shape)} instead."
             )
         return x
 
     def _latents(self, z, method: str, batch: int | None = None) -> torch.Tensor:
         """Validate latents of shape (..., n_latent) whose batch shape broadcasts with (batch,)."""
         owner = f"VAE.{method}"
-        z = self._tensor(z, "z", owner)
-        if z.ndim == 0 or z.shape[-1] != self.n_latent:
-            raise InputError(
-                f"The 'z' parameter of {owner} must have shape (..., {self.n_latent}), one value per "
-                f"latent dimension on the last axis. Got shape {tuple(z.shape)} instead."
-            )
+        z = check_units(z, self.n_latent, owner, name="z", unit="latent dimension", model=self,
+                        validate=self.validate_args)
         if batch is not None:
             try:
                 torch.broadcast_shapes(z.shape[:-1], (batch,))
