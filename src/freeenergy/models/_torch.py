@@ -159,6 +159,17 @@ class SavedModel:
         """``generator`` checked for ``method`` (None, or a generator on the model's device)."""
         return check_generator(generator, f"{type(self).__name__}.{method}", self.device)
 
+    def _seeded_or_given(self, seed, generator, method: str) -> torch.Generator:
+        """The generator of a sampling method that takes ``seed=`` or ``generator=`` (not both):
+        the given generator (checked), or a new one seeded by ``seed``."""
+        owner = f"{type(self).__name__}.{method}"
+        if generator is None:
+            return check_seed(seed, owner, self.device)
+        if seed is not None:
+            raise InputError(f"{owner} takes 'seed' or 'generator', not both. Got seed={seed!r} and "
+                             f"a generator.")
+        return check_generator(generator, owner, self.device)
+
     def save(self, path: str | os.PathLike) -> Path:
         """Write the model to ``path`` atomically (see :mod:`freeenergy.models._torch`).
 

@@ -271,7 +271,7 @@ class HelmholtzMachine(SavedModel, torch.nn.Module):
 
     # ------------------------------------------------------------------ sampling
     @torch.no_grad()
-    def sample(self, n: int, *, seed=None, return_latent: bool = False):
+    def sample(self, n: int, *, seed=None, generator=None, return_latent: bool = False):
         """Draw ``n`` visible vectors by ancestral sampling, top layer first.
 
         Parameters
@@ -280,6 +280,9 @@ class HelmholtzMachine(SavedModel, torch.nn.Module):
             Number of samples, >= 1.
         seed : int, optional
             Same seed, same samples.
+        generator : torch.Generator, optional
+            Draw from this generator instead (on the model's device; not with ``seed``), as the
+            other sampling methods of the class do.
         return_latent : bool
             Also return the latent vectors ``z`` (n, n_latent) that generated them.
 
@@ -289,7 +292,7 @@ class HelmholtzMachine(SavedModel, torch.nn.Module):
         z : Tensor, shape (n, n_latent), only with ``return_latent=True``
         """
         n = check_int("n", n, "HelmholtzMachine.sample", 1)
-        gen = check_seed(seed, "HelmholtzMachine.sample", self.device)
+        gen = self._seeded_or_given(seed, generator, "sample")
         top = torch.sigmoid(self.prior_logits).expand(n, self.layer_sizes[-1])
         layers = [torch.bernoulli(top, generator=gen)]
         for i in reversed(range(len(self.layer_sizes) - 1)):
@@ -300,11 +303,11 @@ class HelmholtzMachine(SavedModel, torch.nn.Module):
         return layers[0]
 
     @torch.no_grad()
-    def recognise(self, x, *, seed=None) -> list[torch.Tensor]:
+    def recognise(self, x, *, seed=None, generator=None) -> list[torch.Tensor]:
         """One bottom-up sample of every hidden layer given ``x``: ``[h_1, ..., h_L]``, each
-        of shape (b, n_l)."""
+        of shape (b, n_l); ``seed`` or ``generator`` as for :meth:`sample`."""
         x = self._visible(x, "recognise")
-        gen = check_seed(seed, "HelmholtzMachine.recognise", self.device)
+        gen = self._seeded_or_given(seed, generator, "recognise")
         z, _ = self.recognition_sample(x, 1, generator=gen)
         return self.split(z[0])
 

@@ -214,7 +214,7 @@ class RBM(SavedModel, torch.nn.Module):
         return v
 
     @torch.no_grad()
-    def sample(self, n: int, steps: int = 1000, *, init=None, seed=None) -> torch.Tensor:
+    def sample(self, n: int, steps: int = 1000, *, init=None, seed=None, generator=None) -> torch.Tensor:
         """Draw ``n`` visible samples by ``steps`` block-Gibbs sweeps from independent chains.
 
         Parameters
@@ -228,6 +228,9 @@ class RBM(SavedModel, torch.nn.Module):
             with ``W = 0`` (``Bernoulli(sigmoid(a))``, or ``N(a, sigma^2)`` for real visibles).
         seed : int, optional
             Seed of the chains' generator: same seed, same samples.
+        generator : torch.Generator, optional
+            Draw from this generator instead (on the model's device; not with ``seed``), as the
+            other sampling methods of the class do.
 
         Returns
         -------
@@ -236,7 +239,7 @@ class RBM(SavedModel, torch.nn.Module):
         owner = f"{type(self).__name__}.sample"
         n = check_int("n", n, owner, 1)
         steps = check_int("steps", steps, owner, 0)
-        gen = check_seed(seed, owner, self.device)
+        gen = self._seeded_or_given(seed, generator, "sample")
         if init is None:
             v = self._initial_visible(n, gen)
         else:

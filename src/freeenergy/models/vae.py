@@ -349,7 +349,7 @@ class VAE(SavedModel, torch.nn.Module):
 
     # ------------------------------------------------------------------ sampling
     @torch.no_grad()
-    def sample(self, n, *, seed=None, mean=False) -> torch.Tensor:
+    def sample(self, n, *, seed=None, generator=None, mean=False) -> torch.Tensor:
         """Draw ``n`` examples ``x ~ p(x | z)`` with ``z ~ N(0, I)``.
 
         Parameters
@@ -358,6 +358,9 @@ class VAE(SavedModel, torch.nn.Module):
             Number of samples, >= 1.
         seed : int, optional
             Seed of the sampling generator: same seed, same samples.
+        generator : torch.Generator, optional
+            Draw from this generator instead (on the model's device; not with ``seed``), as the
+            other sampling methods of the class do.
         mean : bool
             Return the mean of ``p(x | z)`` (pixel probabilities, or Gaussian means) instead
             of a draw from it.
@@ -370,7 +373,7 @@ class VAE(SavedModel, torch.nn.Module):
         n = check_int("n", n, owner, 1)
         if not isinstance(mean, bool):
             raise fail("mean", owner, "a bool", mean)
-        gen = check_seed(seed, owner, self.device)
+        gen = self._seeded_or_given(seed, generator, "sample")
         kw = {"generator": gen, "dtype": self.dtype, "device": self.device}
         out = self.decoder(torch.randn(n, self.n_latent, **kw))
         if self.likelihood == "bernoulli":
