@@ -35,7 +35,7 @@ import torch
 from scipy.special import expit
 
 from freeenergy.data.digits import load_digits
-from freeenergy.estimate.ais import ais, base_log_partition, base_rate_logits, default_betas, reverse_ais
+from freeenergy.estimate.ais import ais, default_betas, reverse_ais
 from freeenergy.estimate.exact import exact_log_partition
 from freeenergy.models import BernoulliRBM, GaussianBernoulliRBM
 from references import numpy_params
@@ -87,63 +87,6 @@ def trained(digits):
             b += 0.1 * (ph0 - ph1).mean(0)
     assert W.abs().max() > 2  # trained, not the small initial weights
     return model
-
-
-# ---------------------------------------------------------------------------- schedule, base
-
-
-def test_default_betas_is_salakhutdinov_murray_schedule():
-    b = default_betas()
-    assert b.shape == (14_500,) and b.dtype == np.float64
-    assert b[0] == 0.0 and b[-1] == 1.0 and (np.diff(b) > 0).all()
-    # 500 on [0, 0.5), 4000 on [0.5, 0.9), 10000 on [0.9, 1]
-    assert b[500] == 0.5 and b[4500] == 0.9
-    assert np.allclose(np.diff(b[:501]), 1e-3) and np.allclose(np.diff(b[500:4501]), 1e-4)
-    assert np.allclose(np.diff(b[4500:]), 1e-5, rtol=1e-3)
-    for n in (4, 5, 29, 1000, 2000):
-        short = default_betas(n)
-        assert short.size == n and short[0] == 0 and short[-1] == 1 and (np.diff(short) > 0).all()
-    with pytest.raises(ValueError, match="'n_betas' parameter of default_betas must be an int >= 4"):
-        default_betas(3)
-
-
-def test_base_log_partition_is_closed_form():
-    gen = torch.Generator().manual_seed(0)
-    logits = torch.randn(7, generator=gen, dtype=torch.float64) * 3
-    base = BernoulliRBM(7, 5)
-    with torch.no_grad():
-        base.weight.zero_()
-        base.visible_bias.copy_(logits)
-    expected = exact_log_partition(base).log_z
-    assert base_log_partition(base, logits) == pytest.approx(expected, abs=1e-12)
-    assert base_log_partition(base, np.zeros(7)) == pytest.approx(12 * math.log(2), abs=1e-12)
-
-    sigma = np.array([0.5, 1.0, 2.0])
-    gauss = GaussianBernoulliRBM(3, 4, sigma=sigma)
-    with torch.no_grad():
-        gauss.weight.zero_()
-        gauss.visible_bias.copy_(torch.tensor([1.0, -2.0, 0.3]))
-    expected = exact_log_partition(gauss).log_z
-    assert base_log_partition(gauss, [1.0, -2.0, 0.3]) == pytest.approx(expected, abs=1e-12)
-    # ais reports the same log Z_A
-    model = random_rbm(7, 5, 1.0, 0)
-    est = ais(model, n_chains=10, betas=[0.0, 1.0], base=logits, seed=0)
-    assert est.info["log_z_base"] == pytest.approx(base_log_partition(model, logits), abs=1e-12)
-
-
-def test_base_rate_logits_are_smoothed_data_marginals(digits):
-    model = BernoulliRBM(64, 4, dtype=torch.float32)
-    logits = base_rate_logits(digits, model)
-    p = 0.95 * digits.mean(0).numpy() + 0.025  # S&M's base rates, mixed 5 % with the uniform 1/2
-    assert logits.dtype == torch.float32 and logits.shape == (64,)
-    assert np.allclose(logits.numpy(), np.log(p / (1 - p)), atol=1e-5)
-    assert np.allclose(base_rate_logits(digits, model, smoothing=1.0).numpy(), 0.0)
-    est = ais(model, n_chains=2, betas=[0.0, 1.0], data=digits, seed=0)
-    assert est.info["base"] == "data" and np.allclose(est.info["base_bias"], logits.numpy())
-    gauss = GaussianBernoulliRBM(64, 4)
-    assert np.allclose(base_rate_logits(digits, gauss).numpy(), digits.mean(0).numpy())
-    with pytest.raises(ValueError, match=r"'smoothing' parameter of base_rate_logits must be a number in"):
-        base_rate_logits(digits, model, smoothing=1.5)
 
 
 # ---------------------------------------------------------------------------- accuracy

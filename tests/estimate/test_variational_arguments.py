@@ -1,4 +1,5 @@
-"""Argument checks of freeenergy.estimate.variational and the accepted forms of ``x`` and ``q``.
+"""Argument checks of freeenergy.estimate.variational and the accepted forms of ``q`` (the model,
+``x`` and ``T`` checks of freeenergy.estimate.latent_model are in test_latent_model.py).
 
 Every error names the argument, the function, what is allowed and what came (DESIGN.md section 3;
 the format of freeenergy._params: "The 'NAME' parameter of OWNER must be WHAT. Got VALUE
@@ -7,7 +8,6 @@ every latent configuration of a small Helmholtz machine, written in NumPy from i
 (tests/references.py).
 """
 
-import math
 import re
 
 import numpy as np
@@ -19,7 +19,6 @@ from freeenergy.estimate.variational import (
     helmholtz_free_energy,
     importance_sampled_log_likelihood,
     importance_weighted_bound,
-    tempered_posterior,
 )
 from freeenergy.models.helmholtz import HelmholtzMachine
 from references import numpy_params, sbn_enumerate
@@ -34,82 +33,6 @@ def deep():
 def message(name, owner, allowed, got):
     """The whole house-style error message, escaped for ``pytest.raises(match=...)``."""
     return "^" + re.escape(f"The '{name}' parameter of {owner} must be {allowed}. Got {got} instead.") + "$"
-
-
-#: Each public function with its name in errors, called on (model, x) with valid other arguments.
-CALLS = {
-    "helmholtz_free_energy": lambda model, x: helmholtz_free_energy(model, x),
-    "tempered_posterior": lambda model, x: tempered_posterior(model, x),
-    "enumerated_free_energy": lambda model, x: enumerated_free_energy(model, x, np.ones((32, 1)) / 32),
-    "importance_weighted_bound": lambda model, x: importance_weighted_bound(model, x, 3),
-}
-
-
-class Partial:
-    """Has ``n_visible`` and ``log_joint`` only."""
-
-    n_visible = 5
-
-    def log_joint(self, x, z):
-        return x.sum(-1) + z.sum(-1)
-
-
-@pytest.mark.parametrize("owner", CALLS)
-def test_model_without_the_protocol(owner):
-    """TypeError naming the function, the model's class and every missing verb and attribute."""
-    missing = "recognition_sample, recognition_log_prob, recognition_entropy, latent_configurations, n_latent"
-    want = (
-        f"The 'model' parameter of {owner} must implement "
-        f"freeenergy.estimate.variational.LatentVariableModel. "
-        f"Got a Partial without {missing}."
-    )
-    with pytest.raises(TypeError, match="^" + re.escape(want) + "$"):
-        CALLS[owner](Partial(), [[0.0] * 5])
-
-
-@pytest.mark.parametrize("owner", CALLS)
-def test_x_that_is_not_an_array(owner, deep):
-    """Ragged rows cannot be an array; strings are not numbers: both errors name x and the function."""
-    with pytest.raises(ValueError, match=message("x", owner, "an array of shape (n, n_visible)",
-                                                 "[[0, 1], [0]]")):  # fmt: skip
-        CALLS[owner](deep, [[0, 1], [0]])
-    with pytest.raises(ValueError, match=message("x", owner, "a numeric array of shape (n, n_visible)",
-                                                 "an array of shape (1, 5)")):  # fmt: skip
-        CALLS[owner](deep, [["a"] * 5])
-
-
-@pytest.mark.parametrize(
-    ("T", "allowed", "got"),
-    [(math.inf, "a finite real number", "inf"), ("1", "a finite real number", "'1'"),
-     (0, "a finite number > 0", "0.0"), (-2.5, "a finite number > 0", "-2.5")],
-)  # fmt: skip
-@pytest.mark.parametrize("owner", ["helmholtz_free_energy", "tempered_posterior", "enumerated_free_energy"])
-def test_bad_temperature(owner, T, allowed, got, deep):
-    x = binary(5)[:1]
-    call = {
-        "helmholtz_free_energy": lambda: helmholtz_free_energy(deep, x, T=T),
-        "tempered_posterior": lambda: tempered_posterior(deep, x, T),
-        "enumerated_free_energy": lambda: enumerated_free_energy(deep, x, np.ones((32, 1)) / 32, T=T),
-    }[owner]
-    with pytest.raises(ValueError, match=message("T", owner, allowed, got)):
-        call()
-
-
-@pytest.mark.parametrize("owner", ["helmholtz_free_energy", "tempered_posterior", "enumerated_free_energy"])
-def test_latents_that_cannot_be_enumerated(owner):
-    """The error names the function, the model's class and its latent count."""
-    model, x = HelmholtzMachine((3, 21), seed=0), torch.zeros(1, 3)
-    call = {
-        "helmholtz_free_energy": lambda: helmholtz_free_energy(model, x, method="exact"),
-        "tempered_posterior": lambda: tempered_posterior(model, x),
-        "enumerated_free_energy": lambda: enumerated_free_energy(model, x, np.ones((2, 1))),
-    }[owner]
-    want = (
-        f"{owner} needs a model whose latents can be enumerated (binary, n_latent <= 20); this "
-        f"HelmholtzMachine has n_latent = 21 and latent_configurations() returned None."
-    )
-    with pytest.raises(ValueError, match="^" + re.escape(want) + "$"):
-        call()
 
 
 @pytest.mark.parametrize(

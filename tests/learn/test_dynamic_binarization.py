@@ -1,17 +1,14 @@
 """Dynamic binarisation in the shared training loop: every mini-batch of probabilities is
 replaced by a fresh Bernoulli draw from the run's generator (the MNIST protocol of Burda et al.
-2016), reproducibly and resumably. The monitored values are checked against a NumPy enumeration
-of the latents of the one-layer Helmholtz machine (Dayan et al. 1995; tests/references.py), from
-its weights."""
+2016), reproducibly and resumably. The fixed draw of the monitored rows and the checks of the
+probabilities are tested with freeenergy.learn.latent (test_latent.py)."""
 
 import numpy as np
 import pytest
-import torch
 
 from freeenergy.learn import train_helmholtz, train_vae
 from freeenergy.models import VAE
 from freeenergy.models.helmholtz import HelmholtzMachine
-from references import numpy_params, sbn_enumerate
 from torch_helpers import same, snapshot
 
 PROBS = np.linspace(0.1, 0.9, 8)
@@ -24,13 +21,6 @@ def grey():
     return np.tile(PROBS, (300, 1))
 
 
-def enumerated(hm, x):
-    """Mean F[q] = sum_z q(z | x) (log q(z | x) - log p(x, z)) and mean -log p(x) over the rows of
-    x, by a sum over every latent vector in NumPy from the weights."""
-    ref = sbn_enumerate(numpy_params(hm), x.numpy())
-    return ref.free_energy.mean(), ref.exact.mean()
-
-
 def test_model_learns_the_pixel_probabilities(grey):
     # every row is the same grey vector, so only the fresh draws tell the model the
     # per-pixel rates; a fixed binarisation of one row could not teach them
@@ -39,26 +29,6 @@ def test_model_learns_the_pixel_probabilities(grey):
                     seed=0, iw_k=0, dynamic_binarization=True)
     means = hm.sample(20_000, seed=1).mean(0).numpy()
     np.testing.assert_allclose(means, PROBS, atol=0.03)
-
-
-def test_monitored_train_rows_are_one_fixed_draw(grey):
-    hm = HelmholtzMachine((8, 3), seed=0)
-    h = train_helmholtz(hm, grey, epochs=2, batch_size=50, lr=0.03, seed=0, iw_k=0,
-                        dynamic_binarization=True)
-    fixed = torch.bernoulli(torch.as_tensor(grey), generator=torch.Generator().manual_seed(0))
-    assert ((fixed == 0) | (fixed == 1)).all()
-    free_energy, nll = enumerated(hm, fixed)  # observed agreement ~1e-15
-    assert h.train_free_energy[-1] == pytest.approx(free_energy, abs=1e-12)
-    assert h.train_neg_log_likelihood[-1] == pytest.approx(nll, abs=1e-12)
-    assert h.arguments["dynamic_binarization"] is True
-
-
-def test_grey_test_rows_are_monitored_on_one_fixed_draw(grey):
-    hm = HelmholtzMachine((8, 3), seed=0)
-    h = train_helmholtz(hm, grey, test_data=grey[:50], epochs=1, batch_size=50, seed=0, iw_k=0,
-                        dynamic_binarization=True)
-    fixed = torch.bernoulli(torch.as_tensor(grey[:50]), generator=torch.Generator().manual_seed(1))
-    assert h.test_neg_log_likelihood[-1] == pytest.approx(enumerated(hm, fixed)[1], abs=1e-12)
 
 
 def test_checkpoints_from_before_the_option_still_resume(grey, tmp_path, monkeypatch):
@@ -117,26 +87,3 @@ def test_resume_must_repeat_the_binarisation(grey, tmp_path):
         train_vae(VAE(8, 2, hidden=(6,), seed=0), grey, epochs=2, resume=path, **kw)
 
 
-def test_bad_input_is_named(grey):
-    hm = HelmholtzMachine((8, 2), seed=0)
-    with pytest.raises(ValueError, match=r"0/1 values.*dynamic_binarization=True"):
-        train_helmholtz(hm, grey, epochs=1)
-    with pytest.raises(ValueError, match=r"values in \[0, 1\].*1\.8"):
-        train_helmholtz(hm, 2 * grey, epochs=1, dynamic_binarization=True)
-    with pytest.raises(ValueError, match=r"'test_data'.*values in \[0, 1\].*\[-0\.9, -0\.1\]"):
-        train_helmholtz(hm, grey, test_data=-grey, epochs=1, dynamic_binarization=True)
-    with pytest.raises(ValueError, match="'dynamic_binarization' parameter of train_vae must be a bool"):
-        train_vae(VAE(8, 2, seed=0), grey, epochs=1, dynamic_binarization="yes")
-
-
-def test_probabilities_zero_and_one_are_valid():
-    """The probabilities may touch both ends of [0, 1]: pixels with p = 0 or p = 1 are always 0 or
-    1, so a row of them is its own fixed draw, and the monitored -log p(x) (epoch 0, nothing
-    trained) is that of the row itself, by NumPy enumeration (observed agreement ~1e-16;
-    tolerance 1e-12)."""
-    rows = np.tile([0.0, 1.0, 0.0, 1.0], (10, 2))
-    hm = HelmholtzMachine((8, 2), seed=0)
-    h = train_helmholtz(hm, rows, test_data=rows[:2], epochs=0, iw_k=0, dynamic_binarization=True)
-    _, nll = enumerated(hm, torch.from_numpy(rows))
-    assert h.train_neg_log_likelihood[0] == pytest.approx(nll, abs=1e-12)
-    assert h.test_neg_log_likelihood[0] == pytest.approx(nll, abs=1e-12)

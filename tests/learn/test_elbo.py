@@ -14,7 +14,6 @@ import pytest
 import torch
 
 from freeenergy.learn import TrainingError, VariationalHistory, load_checkpoint, loop, train_vae
-from freeenergy.learn.latent import latent_rows
 from freeenergy.models import VAE
 from freeenergy.models.helmholtz import HelmholtzMachine
 from references import diag_normal_entropy, numpy_params, vae_encode, vae_log_joint
@@ -202,14 +201,6 @@ def test_documented_defaults(data, tmp_path, capsys):
     assert capsys.readouterr().err == ""
 
 
-@pytest.mark.parametrize("iw_k", [None, 0])
-def test_iw_k_none_or_zero_disables_the_bound(data, iw_k):
-    """iw_k = None and iw_k = 0 both switch the monitored L_k off (NaN column, recorded as 0)."""
-    h = train_vae(_vae(), data, epochs=0, n_samples=2, iw_k=iw_k)
-    assert h.arguments["iw_k"] == 0
-    assert np.isnan(h.train_iw_bound).all()
-
-
 def test_progress_bar_and_timings(data, capsys):
     """progress=True shows the last monitored F[q] (4 significant digits) on the bar; the history
     times each epoch's updates (0 at row 0) and each row's monitoring, within the call's wall time."""
@@ -249,9 +240,3 @@ def test_resume_needs_the_optimizer_state(data, tmp_path, monkeypatch):
         train_vae(_vae(), data, epochs=2, resume=path, **kw)
 
 
-def test_float64_rows_are_not_copied(data):
-    """A C-contiguous float64 array for a float64 model on the CPU is used in place (an MNIST-size
-    training set is not duplicated in memory)."""
-    rows = np.ascontiguousarray(data)
-    t = latent_rows(_vae(), rows, "data", "train_vae", None)
-    assert np.shares_memory(t.numpy(), rows)

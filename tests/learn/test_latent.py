@@ -1,12 +1,15 @@
 """Tests of freeenergy.learn.latent: the latent-variable part of the shared training loop (the
-validation of the trainers' data and its messages, the optimiser state in checkpoints), and, in a
+validation of the trainers' data and its messages, the fixed Bernoulli draw of the monitored rows
+under dynamic binarisation, the monitor options, the optimiser state in checkpoints), and, in a
 titled section below, of the other learn modules' observable details that the trainers' own
 tests do not pin (the kernel registry, the RBM task's advice and progress label, the order of
 argument checks, the owner named by the loop's seed check).
 
 References: the messages are the house style of ``freeenergy._params.fail`` and
 ``check_rows`` ("The 'NAME' parameter of OWNER must ... Got ... instead{hint}."), written out here
-in full; the optimiser state is compared with a ``copy.deepcopy`` taken when it is saved.
+in full; the optimiser state is compared with a ``copy.deepcopy`` taken when it is saved; the
+values monitored on a fixed draw are checked against a NumPy enumeration of the latents of a
+one-layer Helmholtz machine (Dayan et al. 1995; tests/references.py), from its weights.
 """
 
 import copy
@@ -20,10 +23,17 @@ from freeenergy._params import InputError
 from freeenergy.learn import _kernels as K
 from freeenergy.learn import train_helmholtz, train_rbm, train_vae
 from freeenergy.learn.cd import RBMTask
-from freeenergy.learn.latent import LatentTask
+from freeenergy.learn.latent import LatentTask, latent_rows
 from freeenergy.learn.loop import Loop, validate_options
 from freeenergy.models import VAE, BernoulliRBM
 from freeenergy.models.helmholtz import HelmholtzMachine
+from references import numpy_params, sbn_enumerate
+
+# Module-level fixtures and helpers of the trainers' tests, imported for pytest to find; the tests'
+# arguments of the same name shadow the fixtures.
+# ruff: noqa: F811
+from .test_dynamic_binarization import grey  # noqa: F401
+from .test_elbo import _vae, data  # noqa: F401
 
 N_VISIBLE = 6
 UNIT_HINT = " (probabilities, with dynamic_binarization=True)"
@@ -62,6 +72,76 @@ def test_test_data_out_of_range_gets_the_same_hint(rows):
     expected = _unit_message("test_data", "train_helmholtz", "HelmholtzMachine", bad.min(), bad.max())
     with pytest.raises(InputError, match=f"^{re.escape(expected)}$"):
         train_helmholtz(hm, rows, test_data=bad, epochs=0, iw_k=0, dynamic_binarization=True)
+
+
+def test_bad_input_is_named(grey):
+    hm = HelmholtzMachine((8, 2), seed=0)
+    with pytest.raises(ValueError, match=r"0/1 values.*dynamic_binarization=True"):
+        train_helmholtz(hm, grey, epochs=1)
+    with pytest.raises(ValueError, match=r"values in \[0, 1\].*1\.8"):
+        train_helmholtz(hm, 2 * grey, epochs=1, dynamic_binarization=True)
+    with pytest.raises(ValueError, match=r"'test_data'.*values in \[0, 1\].*\[-0\.9, -0\.1\]"):
+        train_helmholtz(hm, grey, test_data=-grey, epochs=1, dynamic_binarization=True)
+    with pytest.raises(ValueError, match="'dynamic_binarization' parameter of train_vae must be a bool"):
+        train_vae(VAE(8, 2, seed=0), grey, epochs=1, dynamic_binarization="yes")
+
+
+def test_float64_rows_are_not_copied(data):
+    """A C-contiguous float64 array for a float64 model on the CPU is used in place (an MNIST-size
+    training set is not duplicated in memory)."""
+    rows = np.ascontiguousarray(data)
+    t = latent_rows(_vae(), rows, "data", "train_vae", None)
+    assert np.shares_memory(t.numpy(), rows)
+
+
+# ------------------------------------------------------------------ fixed_draw
+def enumerated(hm, x):
+    """Mean F[q] = sum_z q(z | x) (log q(z | x) - log p(x, z)) and mean -log p(x) over the rows of
+    x, by a sum over every latent vector in NumPy from the weights."""
+    ref = sbn_enumerate(numpy_params(hm), x.numpy())
+    return ref.free_energy.mean(), ref.exact.mean()
+
+
+def test_monitored_train_rows_are_one_fixed_draw(grey):
+    hm = HelmholtzMachine((8, 3), seed=0)
+    h = train_helmholtz(hm, grey, epochs=2, batch_size=50, lr=0.03, seed=0, iw_k=0,
+                        dynamic_binarization=True)
+    fixed = torch.bernoulli(torch.as_tensor(grey), generator=torch.Generator().manual_seed(0))
+    assert ((fixed == 0) | (fixed == 1)).all()
+    free_energy, nll = enumerated(hm, fixed)  # observed agreement ~1e-15
+    assert h.train_free_energy[-1] == pytest.approx(free_energy, abs=1e-12)
+    assert h.train_neg_log_likelihood[-1] == pytest.approx(nll, abs=1e-12)
+    assert h.arguments["dynamic_binarization"] is True
+
+
+def test_grey_test_rows_are_monitored_on_one_fixed_draw(grey):
+    hm = HelmholtzMachine((8, 3), seed=0)
+    h = train_helmholtz(hm, grey, test_data=grey[:50], epochs=1, batch_size=50, seed=0, iw_k=0,
+                        dynamic_binarization=True)
+    fixed = torch.bernoulli(torch.as_tensor(grey[:50]), generator=torch.Generator().manual_seed(1))
+    assert h.test_neg_log_likelihood[-1] == pytest.approx(enumerated(hm, fixed)[1], abs=1e-12)
+
+
+def test_probabilities_zero_and_one_are_valid():
+    """The probabilities may touch both ends of [0, 1]: pixels with p = 0 or p = 1 are always 0 or
+    1, so a row of them is its own fixed draw, and the monitored -log p(x) (epoch 0, nothing
+    trained) is that of the row itself, by NumPy enumeration (observed agreement ~1e-16;
+    tolerance 1e-12)."""
+    rows = np.tile([0.0, 1.0, 0.0, 1.0], (10, 2))
+    hm = HelmholtzMachine((8, 2), seed=0)
+    h = train_helmholtz(hm, rows, test_data=rows[:2], epochs=0, iw_k=0, dynamic_binarization=True)
+    _, nll = enumerated(hm, torch.from_numpy(rows))
+    assert h.train_neg_log_likelihood[0] == pytest.approx(nll, abs=1e-12)
+    assert h.test_neg_log_likelihood[0] == pytest.approx(nll, abs=1e-12)
+
+
+# ------------------------------------------------------------------ monitor_options
+@pytest.mark.parametrize("iw_k", [None, 0])
+def test_iw_k_none_or_zero_disables_the_bound(data, iw_k):
+    """iw_k = None and iw_k = 0 both switch the monitored L_k off (NaN column, recorded as 0)."""
+    h = train_vae(_vae(), data, epochs=0, n_samples=2, iw_k=iw_k)
+    assert h.arguments["iw_k"] == 0
+    assert np.isnan(h.train_iw_bound).all()
 
 
 # ------------------------------------------------------------------ optimiser state in checkpoints

@@ -161,23 +161,6 @@ def test_spin_glass_table_matches_enumeration():
     assert max_error(res, *brute_counts(table)) < tolerance("1/t", 1e-6)
 
 
-@pytest.mark.parametrize(
-    "model",
-    [
-        fe.IsingLattice(2, 3, J=-0.7, h=0.3),
-        fe.IsingLattice(3, 4),
-        fe.IsingChain(5, h=1.5),
-        fe.IsingChain(2),
-        fe.IsingChain(6, J=-1.0, periodic=False),
-    ],
-)
-def test_neighbour_table_energy_matches_model(model):
-    table = neighbour_table(model)
-    states = 1 - 2 * np.random.default_rng(0).integers(0, 2, size=(20, model.n_sites))
-    ours = [table.energy(s) for s in states]
-    np.testing.assert_allclose(ours, model.energy(states), atol=1e-12)
-
-
 def test_register_a_new_model():
     class Pair:
         n_sites = 2
@@ -225,20 +208,6 @@ def test_progress_bar_runs(capsys):
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         wang_landau(fe.IsingLattice(2, 2), **kwargs)
-
-
-def test_bad_model_and_tables():
-    with pytest.raises(TypeError, match=r"'model' parameter of wang_landau.*Got str"):
-        wang_landau("ising")
-    with pytest.raises(ValueError, match="'neighbours' parameter of NeighbourTable"):
-        NeighbourTable([[1], [2]], [[1.0], [1.0]], [0.0, 0.0])
-    with pytest.raises(ValueError, match="'couplings' parameter of NeighbourTable"):
-        NeighbourTable([[1], [0]], [[1.0]], [0.0, 0.0])
-    with pytest.raises(ValueError, match="'field' parameter of NeighbourTable"):
-        NeighbourTable([[1], [0]], [[1.0], [1.0]], [0.0, np.nan])
-    incommensurate = NeighbourTable.from_bonds(4, [(0, 1), (2, 3)], [1.0, math.pi])
-    with pytest.raises(ValueError, match="bin_width"):
-        wang_landau(incommensurate)
 
 
 # ---------------------------------------------------------------------------- independent walks

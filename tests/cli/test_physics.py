@@ -1,23 +1,11 @@
-"""The command line: tables, JSON, plots, and one-line errors with exit status 2."""
+"""Tests of freeenergy.cli.physics: `freeenergy thermo | ising | legendre | dos` against the library."""
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
-import pytest
 
 import freeenergy as fe
 from cli_helpers import run
-from freeenergy.cli import main
-from freeenergy.cli._common import parse_range
-
-
-def test_parse_range_forms():
-    np.testing.assert_allclose(parse_range("1:2:3", "T"), [1.0, 1.5, 2.0])
-    np.testing.assert_allclose(parse_range("0.5,1,2", "T"), [0.5, 1, 2])
-    np.testing.assert_allclose(parse_range("3", "T"), [3.0])
 
 
 def test_thermo_table_and_json(tmp_path, capsys):
@@ -59,66 +47,6 @@ def test_ising_matches_library_and_plots(tmp_path, capsys):
     np.testing.assert_allclose(data["free_energy"], th.free_energy, rtol=1e-14)
     np.testing.assert_allclose(data["F_Onsager"], fe.onsager_free_energy(np.array([2.0, 3.0])))
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.mark.parametrize(
-    ("argv", "needle"),
-    [
-        (["thermo", "missing-file.txt", "--T", "1"], "no such file"),
-        (["thermo", "{bad}", "--T", "1"], "cannot read"),
-        (["thermo", "{three}", "--T", "1"], "2 columns"),
-        (["thermo", "{good}", "--T", "1:2"], "not a range"),
-        (["thermo", "{good}", "--T", "a:b:c"], "not a range"),
-        (["thermo", "{good}", "--T", "-1"], ">= 0"),
-        (["thermo", "{good}"], "required"),
-        (["ising", "--size", "-3"], "--size"),
-        (["ising", "--size", "x"], "invalid int"),
-        (["nonsense"], "invalid choice"),
-        ([], "required"),
-    ],
-)
-def test_bad_input_is_one_line_with_status_2(tmp_path, capsys, argv, needle):
-    (tmp_path / "bad.txt").write_text("0 1\nabc\n")
-    (tmp_path / "three.txt").write_text("0 1 2\n")
-    (tmp_path / "good.txt").write_text("0\n1\n")
-    argv = [a.format(bad=tmp_path / "bad.txt", three=tmp_path / "three.txt",
-                     good=tmp_path / "good.txt") for a in argv]
-    code, _out, err = run(argv, capsys)
-    assert code == 2
-    assert err.count("\n") == 1 and "Traceback" not in err
-    assert needle in err
-
-
-def test_unwritable_plot_is_a_clean_error(tmp_path, capsys):
-    (tmp_path / "good.txt").write_text("0\n1\n")
-    code, _, err = run(
-        ["thermo", str(tmp_path / "good.txt"), "--T", "1", "--plot", str(tmp_path)], capsys
-    )
-    assert code == 2 and err.count("\n") == 1
-
-
-def _console_script():
-    return os.path.join(os.path.dirname(sys.executable), "freeenergy")
-
-
-def test_python_m_and_console_script_agree():
-    via_module = subprocess.run(
-        [sys.executable, "-m", "freeenergy", "--help"], capture_output=True, text=True, check=True
-    )
-    via_script = subprocess.run(
-        [_console_script(), "--help"], capture_output=True, text=True, check=True
-    )
-    assert via_module.stdout == via_script.stdout
-    for command in ("thermo", "ising", "tour"):
-        assert command in via_module.stdout
-
-
-@pytest.mark.parametrize("command", ["thermo", "ising", "tour"])
-def test_each_subcommand_help_has_an_example(command, capsys):
-    with pytest.raises(SystemExit) as exc:
-        main([command, "--help"])
-    assert exc.value.code == 0
-    assert "example" in capsys.readouterr().out
 
 
 def _double_well(tmp_path):
